@@ -1,0 +1,73 @@
+// In-process recent-message cache: rings trimmed on every append.
+#include "cache/memory/memory_message_cache.hpp"
+
+#include <algorithm>
+
+namespace natter::cache {
+
+MemoryMessageCache::MemoryMessageCache(MemoryCacheLimits limits, std::int64_t last_public_id,
+                                       std::int64_t last_private_id)
+    : limits_(limits), last_public_id_(last_public_id), last_private_id_(last_private_id) {}
+
+std::int64_t MemoryMessageCache::append_public(chat::ChatMessage& message) {
+  std::lock_guard lock(mutex_);
+  message.cache_id = ++last_public_id_;
+  public_.push_back(message);
+  while (public_.size() > limits_.recent_public) public_.pop_front();
+  return message.cache_id;
+}
+
+std::int64_t MemoryMessageCache::append_private(chat::PrivateMessage& message) {
+  std::lock_guard lock(mutex_);
+  message.cache_id = ++last_private_id_;
+  remember_private(message.owner_id, message);
+  if (message.recipient_id != message.owner_id) remember_private(message.recipient_id, message);
+  return message.cache_id;
+}
+
+void MemoryMessageCache::remember_private(const std::string& user_id,
+                                          const chat::PrivateMessage& message) {
+  auto it = private_.find(user_id);
+  if (it == private_.end()) {
+    if (private_.size() >= limits_.max_private_users) {
+      // Forget the history of some user to stay bounded; the store keeps it for good.
+      private_.erase(private_.begin());
+    }
+    it = private_.emplace(user_id, std::deque<chat::PrivateMessage>{}).first;
+  }
+  it->second.push_back(message);
+  while (it->second.size() > limits_.recent_private_per_user) it->second.pop_front();
+}
+
+std::vector<chat::ChatMessage> MemoryMessageCache::recent_public(std::int64_t since,
+                                                                 std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto first = std::upper_bound(public_.begin(), public_.end(), since,
+                                [](std::int64_t id, const chat::ChatMessage& m) {
+                                  return id < m.cache_id;
+                                });
+  const auto available = static_cast<std::size_t>(public_.end() - first);
+  if (available > limit) first += static_cast<std::ptrdiff_t>(available - limit);
+  return {first, public_.end()};
+}
+
+std::vector<chat::PrivateMessage> MemoryMessageCache::recent_private(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  auto it = private_.find(user_id);
+  if (it == private_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+std::vector<std::int64_t> MemoryMessageCache::remove_public(
+    std::span<const std::int64_t> cache_ids) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::int64_t> removed;
+  std::erase_if(public_, [&](const chat::ChatMessage& m) {
+    if (std::find(cache_ids.begin(), cache_ids.end(), m.cache_id) == cache_ids.end()) return false;
+    removed.push_back(m.cache_id);
+    return true;
+  });
+  return removed;
+}
+
+}  // namespace natter::cache

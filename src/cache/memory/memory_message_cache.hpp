@@ -1,0 +1,44 @@
+// The in-process MessageCache of embedded mode: the recent public messages in a ring, the
+// recent private messages per user, and the two cacheID counters. Thread-safe; bounded.
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "chat/ports.hpp"
+#include "common/string_hash.hpp"
+
+namespace natter::cache {
+
+struct MemoryCacheLimits {
+  std::size_t recent_public = 500;        // what a connecting client is replayed
+  std::size_t recent_private_per_user = 200;
+  std::size_t max_private_users = 100000;  // users with a private history held at once
+};
+
+class MemoryMessageCache final : public chat::MessageCache {
+ public:
+  explicit MemoryMessageCache(MemoryCacheLimits limits = {}, std::int64_t last_public_id = 0,
+                              std::int64_t last_private_id = 0);
+
+  std::int64_t append_public(chat::ChatMessage& message) override;
+  std::int64_t append_private(chat::PrivateMessage& message) override;
+  std::vector<chat::ChatMessage> recent_public(std::int64_t since, std::size_t limit) override;
+  std::vector<chat::PrivateMessage> recent_private(std::string_view user_id) override;
+  std::vector<std::int64_t> remove_public(std::span<const std::int64_t> cache_ids) override;
+
+ private:
+  void remember_private(const std::string& user_id, const chat::PrivateMessage& message);
+
+  MemoryCacheLimits limits_;
+  std::mutex mutex_;
+  std::int64_t last_public_id_;
+  std::int64_t last_private_id_;
+  std::deque<chat::ChatMessage> public_;
+  std::unordered_map<std::string, std::deque<chat::PrivateMessage>, StringHash, std::equal_to<>>
+      private_;
+};
+
+}  // namespace natter::cache

@@ -1,0 +1,85 @@
+// The chat hub: who is connected (presence), what every connection is owed on connect, and
+// the one ordered path every accepted message takes (rate check, cacheID, recent cache,
+// encode once, hand to every shard). Talks to storage and cache only through the ports; knows
+// nothing of sockets, Beast, libpq or hiredis.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "chat/connection.hpp"
+#include "chat/ports.hpp"
+#include "chat/protocol.hpp"
+#include "chat/shard.hpp"
+#include "common/string_hash.hpp"
+
+namespace natter::chat {
+
+// One connection as the hub knows it.
+struct Participant {
+  std::uint64_t connection_id = 0;
+  std::size_t shard = 0;  // index of the shard the connection lives on
+  std::string user_id;
+  std::string username;
+  bool dashboard = false;  // admin dashboard: no presence, not listed
+};
+
+struct HubSettings {
+  std::size_t replay_limit = 500;  // public messages replayed on connect
+};
+
+class Hub {
+ public:
+  Hub(HubSettings settings, Store& store, MessageCache& cache, RateLimiter& limiter,
+      std::vector<Shard*> shards);
+
+  // Registers the connection on its shard and queues its connect sequence (channels, recent
+  // public messages after `since`, recent private messages, connected users); announces the
+  // user to everyone else on their first connection.
+  void join(const Participant& who, std::shared_ptr<Connection> connection,
+            std::optional<std::int64_t> since);
+  // Call on the participant's own shard when its connection ends.
+  void leave(const Participant& who);
+
+  // Accepts a message and fans it out, or says why not. Never broadcasts a refused message.
+  std::optional<ProtocolError> post(const Participant& from, const ChatRequest& request);
+  std::optional<ProtocolError> post(const Participant& from, const PrivateRequest& request);
+
+  // Sends active_channels to everyone (channels changed).
+  void announce_channels();
+  // Closes every connection of a user on every shard (a ban).
+  void disconnect_user(const std::string& user_id, CloseCode code, std::string reason);
+
+  std::vector<UserStatus> connected_users() const;
+  std::size_t shard_count() const { return shards_.size(); }
+
+ private:
+  struct Presence {
+    std::string username;
+    std::size_t connections = 0;
+  };
+
+  void broadcast_locked(const Frame& frame, std::uint64_t except_connection = 0);
+  std::vector<UserStatus> connected_users_locked() const;
+  bool has_channel(std::string_view name);
+
+  HubSettings settings_;
+  Store& store_;
+  MessageCache& cache_;
+  RateLimiter& limiter_;
+  std::vector<Shard*> shards_;
+
+  // Serialises presence changes and accepted messages, so every shard sees one order.
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Presence, StringHash, std::equal_to<>> online_;
+  // Everyone seen since start (id -> username): private-message recipients.
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> known_users_;
+};
+
+}  // namespace natter::chat

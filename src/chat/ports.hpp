@@ -1,0 +1,59 @@
+// The ports the hub talks through: where channels live (Store), the recent-message cache and
+// cacheID counters (MessageCache), and the per-user rate limiter (RateLimiter). Implemented
+// in-process (cache/memory, store/memory) and later by SQLite, PostgreSQL and Valkey.
+// Calls here are synchronous and fast; the hub serialises them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/message.hpp"
+
+namespace natter::chat {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // All channels, ordered by sort_order then id.
+  virtual std::vector<Channel> channels() = 0;
+};
+
+class MessageCache {
+ public:
+  virtual ~MessageCache() = default;
+  // Assigns the next public cacheID, keeps the message among the recent ones.
+  virtual std::int64_t append_public(ChatMessage& message) = 0;
+  // Assigns the next private cacheID, keeps it for its sender and its recipient.
+  virtual std::int64_t append_private(PrivateMessage& message) = 0;
+  // Recent public messages with cacheID > since, oldest first, at most `limit`.
+  virtual std::vector<ChatMessage> recent_public(std::int64_t since, std::size_t limit) = 0;
+  // Recent private messages sent by or to `user_id`, oldest first.
+  virtual std::vector<PrivateMessage> recent_private(std::string_view user_id) = 0;
+  // Forgets these public messages; returns the cacheIDs that were held.
+  virtual std::vector<std::int64_t> remove_public(std::span<const std::int64_t> cache_ids) = 0;
+};
+
+struct RateLimit {
+  std::int64_t message_limit = 10;
+  std::int64_t window_seconds = 60;
+};
+
+struct RateDecision {
+  bool allowed = true;
+  std::chrono::milliseconds retry_after{0};  // when refused: until a slot frees up
+};
+
+class RateLimiter {
+ public:
+  virtual ~RateLimiter() = default;
+  // Counts one message for `user_id` if it is within the limit.
+  virtual RateDecision acquire(std::string_view user_id, std::chrono::steady_clock::time_point now) = 0;
+  virtual void set_limit(RateLimit limit) = 0;
+  virtual RateLimit limit() const = 0;
+};
+
+}  // namespace natter::chat

@@ -1,0 +1,108 @@
+// Per-shard connection registry and ordered inbox.
+#include "chat/shard.hpp"
+
+#include <algorithm>
+
+namespace natter::chat {
+
+Shard::Shard(Post post) : post_(std::move(post)) {}
+
+void Shard::push(Item item) {
+  bool schedule = false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(item));
+    if (!drain_pending_) {
+      drain_pending_ = true;
+      schedule = true;
+    }
+  }
+  if (schedule) post_([this] { drain(); });
+}
+
+void Shard::deliver_all(Frame frame, std::uint64_t except_connection) {
+  push(Broadcast{std::move(frame), except_connection});
+}
+
+void Shard::deliver_users(Frame frame, std::string user_a, std::string user_b) {
+  push(ToUsers{std::move(frame), std::move(user_a), std::move(user_b)});
+}
+
+void Shard::attach(std::uint64_t connection_id, std::string user_id,
+                   std::shared_ptr<Connection> connection, std::vector<Frame> greeting) {
+  push(Attach{connection_id, std::move(user_id), std::move(connection), std::move(greeting)});
+}
+
+void Shard::run(std::function<void()> task) { push(std::move(task)); }
+
+void Shard::drain() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    draining_.swap(inbox_);
+    drain_pending_ = false;
+  }
+  for (auto& item : draining_) apply(item);
+  draining_.clear();
+}
+
+void Shard::apply(Item& item) {
+  if (auto* b = std::get_if<Broadcast>(&item)) {
+    for (auto& entry : connections_) {
+      if (entry.id != b->except_connection) entry.connection->send(b->frame);
+    }
+  } else if (auto* u = std::get_if<ToUsers>(&item)) {
+    send_to_user(u->user_a, u->frame);
+    if (!u->user_b.empty() && u->user_b != u->user_a) send_to_user(u->user_b, u->frame);
+  } else if (auto* a = std::get_if<Attach>(&item)) {
+    for (const auto& frame : a->greeting) a->connection->send(frame);
+    index_[a->connection_id] = connections_.size();
+    by_user_[a->user_id].push_back(a->connection_id);
+    connections_.push_back(Entry{a->connection_id, std::move(a->user_id), std::move(a->connection)});
+  } else if (auto* task = std::get_if<std::function<void()>>(&item)) {
+    (*task)();
+  }
+}
+
+void Shard::send_to_user(const std::string& user_id, const Frame& frame) {
+  auto it = by_user_.find(user_id);
+  if (it == by_user_.end()) return;
+  for (auto id : it->second) connections_[index_.at(id)].connection->send(frame);
+}
+
+void Shard::detach(std::uint64_t connection_id) {
+  auto it = index_.find(connection_id);
+  if (it == index_.end()) return;
+  const std::size_t slot = it->second;
+  index_.erase(it);
+
+  auto user = by_user_.find(connections_[slot].user_id);
+  if (user != by_user_.end()) {
+    std::erase(user->second, connection_id);
+    if (user->second.empty()) by_user_.erase(user);
+  }
+  if (slot != connections_.size() - 1) {
+    connections_[slot] = std::move(connections_.back());
+    index_[connections_[slot].id] = slot;
+  }
+  connections_.pop_back();
+}
+
+void Shard::close_user(std::string_view user_id, CloseCode code, std::string_view reason) {
+  auto it = by_user_.find(user_id);
+  if (it == by_user_.end()) return;
+  const auto ids = it->second;  // close() may not detach synchronously, but be safe
+  for (auto id : ids) {
+    if (auto slot = index_.find(id); slot != index_.end()) {
+      connections_[slot->second].connection->close(code, reason);
+    }
+  }
+}
+
+void Shard::close_all(CloseCode code, std::string_view reason) {
+  std::vector<std::shared_ptr<Connection>> all;
+  all.reserve(connections_.size());
+  for (auto& entry : connections_) all.push_back(entry.connection);
+  for (auto& connection : all) connection->close(code, reason);
+}
+
+}  // namespace natter::chat

@@ -1,0 +1,83 @@
+// The hub's presence on one IO thread: the connections living there and an inbox through
+// which the hub hands it deliveries, in the hub's order. Deliveries are pushed from any
+// thread; they are drained (and connections touched) only on the shard's own thread, in
+// batches, so fan-out takes no lock per recipient.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "chat/connection.hpp"
+#include "common/string_hash.hpp"
+
+namespace natter::chat {
+
+class Shard {
+ public:
+  // Runs a function on the shard's thread (asio::post in production).
+  using Post = std::function<void(std::function<void()>)>;
+
+  explicit Shard(Post post);
+
+  // --- any thread; applied in the order pushed ---
+  void deliver_all(Frame frame, std::uint64_t except_connection = 0);
+  void deliver_users(Frame frame, std::string user_a, std::string user_b = {});
+  // Registers a connection and queues its greeting frames before any later delivery.
+  void attach(std::uint64_t connection_id, std::string user_id,
+              std::shared_ptr<Connection> connection, std::vector<Frame> greeting);
+  void run(std::function<void()> task);  // runs on the shard thread, in inbox order
+
+  // --- shard thread only ---
+  void detach(std::uint64_t connection_id);
+  void close_user(std::string_view user_id, CloseCode code, std::string_view reason);
+  void close_all(CloseCode code, std::string_view reason);
+  std::size_t connection_count() const { return connections_.size(); }
+
+ private:
+  struct Broadcast {
+    Frame frame;
+    std::uint64_t except_connection;
+  };
+  struct ToUsers {
+    Frame frame;
+    std::string user_a;
+    std::string user_b;
+  };
+  struct Attach {
+    std::uint64_t connection_id;
+    std::string user_id;
+    std::shared_ptr<Connection> connection;
+    std::vector<Frame> greeting;
+  };
+  using Item = std::variant<Broadcast, ToUsers, Attach, std::function<void()>>;
+
+  struct Entry {
+    std::uint64_t id;
+    std::string user_id;
+    std::shared_ptr<Connection> connection;
+  };
+
+  void push(Item item);
+  void drain();
+  void apply(Item& item);
+  void send_to_user(const std::string& user_id, const Frame& frame);
+
+  Post post_;
+  std::mutex inbox_mutex_;
+  std::vector<Item> inbox_;
+  bool drain_pending_ = false;
+  std::vector<Item> draining_;
+
+  std::vector<Entry> connections_;  // dense, for fast broadcast
+  std::unordered_map<std::uint64_t, std::size_t> index_;
+  std::unordered_map<std::string, std::vector<std::uint64_t>, StringHash, std::equal_to<>>
+      by_user_;
+};
+
+}  // namespace natter::chat

@@ -1,0 +1,249 @@
+// Parsing and validating settings from the environment and the command line.
+#include "config/settings.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace natter::config {
+namespace {
+
+struct Option {
+  const char* name;  // flag name without dashes; env is NATTER_ + upper snake
+  const char* fallback;
+  const char* help;
+  std::function<void(Settings&, const std::string&)> apply;
+};
+
+std::string env_name(std::string_view flag) {
+  std::string env = "NATTER_";
+  for (char c : flag) env += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return env;
+}
+
+[[noreturn]] void bad(std::string_view flag, std::string_view value, std::string_view why) {
+  throw ConfigError(fmt::format("{} (--{}): invalid value '{}': {}", env_name(flag), flag, value,
+                                why));
+}
+
+std::int64_t to_int(std::string_view flag, const std::string& value, std::int64_t min,
+                    std::int64_t max) {
+  std::int64_t out = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc{} || ptr != value.data() + value.size()) bad(flag, value, "not a number");
+  if (out < min || out > max) bad(flag, value, fmt::format("must be {}..{}", min, max));
+  return out;
+}
+
+std::vector<std::string> to_list(const std::string& value) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    auto end = value.find(',', start);
+    if (end == std::string::npos) end = value.size();
+    std::string item = value.substr(start, end - start);
+    auto first = item.find_first_not_of(" \t");
+    auto last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::chrono::seconds to_seconds(std::string_view flag, const std::string& value, int min = 1) {
+  return std::chrono::seconds(to_int(flag, value, min, 86400 * 365));
+}
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> all = {
+      {"listen", "0.0.0.0:8080", "address and port to serve HTTP and WebSocket on",
+       [](Settings& s, const std::string& v) {
+         auto colon = v.rfind(':');
+         if (colon == std::string::npos || colon == 0) bad("listen", v, "expected HOST:PORT");
+         std::string host = v.substr(0, colon);
+         if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+           host = host.substr(1, host.size() - 2);
+         }
+         s.listen_host = host;
+         s.listen_port = static_cast<std::uint16_t>(to_int("listen", v.substr(colon + 1), 0, 65535));
+       }},
+      {"jwks-url", "", "the identity provider's JWKS URL (else found through --oidc-issuer)",
+       [](Settings& s, const std::string& v) { s.jwks_url = v; }},
+      {"oidc-issuer", "", "OIDC issuer URL: checked against `iss`, and its discovery gives the JWKS",
+       [](Settings& s, const std::string& v) { s.oidc_issuer = v; }},
+      {"audience", "", "comma list; a token's aud (or azp) must hold one of them",
+       [](Settings& s, const std::string& v) { s.audiences = to_list(v); }},
+      {"allowed-clients", "", "comma list of OAuth client ids (azp) allowed to connect",
+       [](Settings& s, const std::string& v) { s.allowed_clients = to_list(v); }},
+      {"dashboard-client", "WebClient", "client id of the admin dashboard (no presence)",
+       [](Settings& s, const std::string& v) { s.dashboard_client = v; }},
+      {"chat-client", "ChatClient", "client id of the chat client (named in /discovery)",
+       [](Settings& s, const std::string& v) { s.chat_client = v; }},
+      {"admin-role", "admin", "role that grants admin rights",
+       [](Settings& s, const std::string& v) { s.admin_role = v; }},
+      {"role-claim", "realm_access.roles", "dotted path of the token claim listing roles",
+       [](Settings& s, const std::string& v) { s.role_claim = v; }},
+      {"channels", "general", "comma list of channels to start with",
+       [](Settings& s, const std::string& v) {
+         s.channels = to_list(v);
+         if (s.channels.empty()) bad("channels", v, "at least one channel is needed");
+         for (const auto& c : s.channels) {
+           if (c.size() > 64) bad("channels", v, "a channel name is longer than 64 bytes");
+         }
+       }},
+      {"max-message-bytes", "4096", "longest chat message text, in bytes",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_message_bytes =
+             static_cast<std::size_t>(to_int("max-message-bytes", v, 1, 1 << 20));
+       }},
+      {"max-frame-bytes", "65536", "largest WebSocket message; bigger closes with 1009",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_frame_bytes = static_cast<std::size_t>(to_int("max-frame-bytes", v, 256, 16 << 20));
+       }},
+      {"rate-limit", "10/60", "messages per window seconds per user, as N/SECONDS",
+       [](Settings& s, const std::string& v) {
+         auto slash = v.find('/');
+         if (slash == std::string::npos) bad("rate-limit", v, "expected N/SECONDS");
+         s.rate_limit_messages = to_int("rate-limit", v.substr(0, slash), 1, 1000000);
+         s.rate_limit_window_seconds = to_int("rate-limit", v.substr(slash + 1), 1, 86400);
+       }},
+      {"send-queue-messages", "1024", "frames queued for one client before it is closed (4008)",
+       [](Settings& s, const std::string& v) {
+         s.limits.send_queue_messages =
+             static_cast<std::size_t>(to_int("send-queue-messages", v, 1, 1 << 20));
+       }},
+      {"send-queue-bytes", "8388608", "bytes queued for one client before it is closed (4008)",
+       [](Settings& s, const std::string& v) {
+         s.limits.send_queue_bytes =
+             static_cast<std::size_t>(to_int("send-queue-bytes", v, 1024, std::int64_t{1} << 32));
+       }},
+      {"max-messages-per-second", "50", "client messages read per second per connection",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_messages_per_second =
+             static_cast<std::size_t>(to_int("max-messages-per-second", v, 1, 1000000));
+       }},
+      {"idle-timeout", "60", "seconds without an answer to pings before a peer is dropped",
+       [](Settings& s, const std::string& v) { s.limits.idle_timeout = to_seconds("idle-timeout", v); }},
+      {"handshake-timeout", "10", "seconds to send the HTTP request / finish the upgrade",
+       [](Settings& s, const std::string& v) {
+         s.limits.handshake_timeout = to_seconds("handshake-timeout", v);
+       }},
+      {"jwks-refresh", "300", "seconds between JWKS refreshes",
+       [](Settings& s, const std::string& v) { s.jwks_refresh = to_seconds("jwks-refresh", v); }},
+      {"jwks-min-refetch", "30", "least seconds between refetches for an unknown kid",
+       [](Settings& s, const std::string& v) {
+         s.jwks_min_refetch = to_seconds("jwks-min-refetch", v, 0);
+       }},
+      {"token-leeway", "30", "seconds of clock skew allowed on exp/nbf",
+       [](Settings& s, const std::string& v) { s.token_leeway = to_seconds("token-leeway", v, 0); }},
+      {"shutdown-timeout", "10", "seconds a graceful shutdown may take",
+       [](Settings& s, const std::string& v) {
+         s.shutdown_timeout = to_seconds("shutdown-timeout", v);
+       }},
+      {"threads", "0", "IO threads (shards); 0 means one per core",
+       [](Settings& s, const std::string& v) {
+         s.threads = static_cast<std::size_t>(to_int("threads", v, 0, 256));
+       }},
+      {"public-url", "", "the URL clients reach natter at (for /discovery)",
+       [](Settings& s, const std::string& v) { s.public_url = v; }},
+      {"server-name", "natter", "this server's name (for /discovery)",
+       [](Settings& s, const std::string& v) { s.server_name = v; }},
+      {"log-level", "info", "trace, debug, info, warn, error",
+       [](Settings& s, const std::string& v) {
+         static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+         if (std::find(std::begin(levels), std::end(levels), v) == std::end(levels)) {
+           bad("log-level", v, "expected trace, debug, info, warn or error");
+         }
+         s.log_level = v;
+       }},
+      {"dev", "false",
+       "development mode: natter signs its own tokens, served by GET /dev/token on loopback",
+       [](Settings& s, const std::string& v) {
+         if (v == "1" || v == "true" || v == "yes") {
+           s.dev = true;
+         } else if (v == "0" || v == "false" || v == "no" || v.empty()) {
+           s.dev = false;
+         } else {
+           bad("dev", v, "expected true or false");
+         }
+       }},
+  };
+  return all;
+}
+
+const Option* find_option(std::string_view name) {
+  for (const auto& o : options()) {
+    if (name == o.name) return &o;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string help_text() {
+  std::string out =
+      "natter: a self-hostable real-time chat server\n\n"
+      "usage: natter [--SETTING VALUE]... [--dev]\n\n"
+      "Every setting is also read from the environment variable shown; flags win.\n\n";
+  for (const auto& o : options()) {
+    out += fmt::format("  --{:<24} {:<30} {}", o.name, env_name(o.name), o.help);
+    if (*o.fallback) out += fmt::format(" (default: {})", o.fallback);
+    out += '\n';
+  }
+  return out;
+}
+
+std::optional<Settings> load_settings(int argc, char** argv) {
+  std::map<std::string, std::string> values;
+  for (const auto& o : options()) {
+    if (const char* env = std::getenv(env_name(o.name).c_str())) values[o.name] = env;
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << help_text();
+      return std::nullopt;
+    }
+    if (arg.rfind("--", 0) != 0) throw ConfigError(fmt::format("unexpected argument '{}'", arg));
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const Option* option = find_option(name);
+    if (!option) throw ConfigError(fmt::format("unknown setting '--{}' (see --help)", name));
+    if (!value) {
+      if (name == "dev") {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        throw ConfigError(fmt::format("{} (--{}): missing value", env_name(name), name));
+      }
+    }
+    values[name] = *value;
+  }
+
+  Settings settings;
+  for (const auto& o : options()) {
+    auto it = values.find(o.name);
+    if (it != values.end()) o.apply(settings, it->second);
+  }
+  if (!settings.dev && settings.jwks_url.empty() && settings.oidc_issuer.empty()) {
+    throw ConfigError(
+        "NATTER_JWKS_URL (--jwks-url) or NATTER_OIDC_ISSUER (--oidc-issuer) is required "
+        "(or --dev for a local development issuer)");
+  }
+  if (settings.limits.max_message_bytes > settings.limits.max_frame_bytes) {
+    throw ConfigError("NATTER_MAX_MESSAGE_BYTES (--max-message-bytes): must not exceed "
+                      "NATTER_MAX_FRAME_BYTES");
+  }
+  return settings;
+}
+
+}  // namespace natter::config

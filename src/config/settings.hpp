@@ -1,0 +1,67 @@
+// natter's configuration: every setting is an environment variable (NATTER_LISTEN) with a
+// command-line flag of the same name (--listen); flags win. A bad value stops start-up with
+// one line naming the setting. Limits live here, each default with its reason.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace natter::config {
+
+struct Limits {
+  // Text of one chat message; generous for chat, small enough to keep 500 replayed cheap.
+  std::size_t max_message_bytes = 4096;
+  // One WebSocket message; above it the connection is closed with 1009.
+  std::size_t max_frame_bytes = 65536;
+  // Frames a session may have queued: a client this far behind is not keeping up (4008).
+  std::size_t send_queue_messages = 1024;
+  std::size_t send_queue_bytes = 8u << 20;  // ...and bytes, so big replays count right
+  // Client messages read per second per connection before reads pause (flood guard).
+  std::size_t max_messages_per_second = 50;
+  std::chrono::seconds handshake_timeout{10};  // HTTP request and WebSocket upgrade
+  std::chrono::seconds idle_timeout{60};       // no pong to our pings for this long: dead
+  std::size_t max_http_body_bytes = 1u << 20;
+};
+
+struct Settings {
+  std::string listen_host = "0.0.0.0";
+  std::uint16_t listen_port = 8080;
+  std::string jwks_url;
+  std::string oidc_issuer;
+  std::vector<std::string> audiences;
+  std::vector<std::string> allowed_clients;
+  std::string dashboard_client = "WebClient";
+  std::string chat_client = "ChatClient";
+  std::string admin_role = "admin";
+  std::string role_claim = "realm_access.roles";
+  std::vector<std::string> channels{"general"};
+  std::int64_t rate_limit_messages = 10;
+  std::int64_t rate_limit_window_seconds = 60;
+  std::chrono::seconds jwks_refresh{300};
+  std::chrono::seconds jwks_min_refetch{30};
+  std::chrono::seconds token_leeway{30};
+  std::chrono::seconds shutdown_timeout{10};
+  std::size_t threads = 0;  // 0: one per core
+  bool dev = false;
+  std::string log_level = "info";
+  std::string public_url;
+  std::string server_name = "natter";
+  Limits limits;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads the environment and argv. Throws ConfigError naming the bad setting.
+// Returns nullopt when --help was asked for (the help text is then printed).
+std::optional<Settings> load_settings(int argc, char** argv);
+
+std::string help_text();
+
+}  // namespace natter::config

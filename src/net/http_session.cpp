@@ -1,0 +1,236 @@
+// Plain HTTP routes and the hand-over to WebSocket.
+#include "net/http_session.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <boost/url.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/upgrade_auth.hpp"
+#include "net/websocket_session.hpp"
+
+namespace natter::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using asio::use_awaitable;
+
+namespace {
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+Response json_response(const Request& request, http::status status, const json::value& body) {
+  Response res{status, request.version()};
+  res.set(http::field::server, "natter");
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(request.keep_alive());
+  res.body() = json::serialize(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response error_response(const Request& request, http::status status, std::string_view code,
+                        std::string_view message) {
+  return json_response(request, status,
+                       json::object{{"error", json::object{{"code", code}, {"message", message}}}});
+}
+
+std::string websocket_url(const ServerContext& context, const Request& request) {
+  const auto& public_url = context.settings.public_url;
+  if (!public_url.empty()) {
+    std::string url = public_url;
+    if (url.rfind("https://", 0) == 0) url = "wss://" + url.substr(8);
+    else if (url.rfind("http://", 0) == 0) url = "ws://" + url.substr(7);
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url + "/ws";
+  }
+  auto host = request[http::field::host];
+  return fmt::format("ws://{}/ws", host.empty() ? "localhost" : std::string_view(host));
+}
+
+std::string http_base(const ServerContext& context, const Request& request) {
+  std::string url = context.settings.public_url;
+  if (url.empty()) {
+    auto host = request[http::field::host];
+    url = fmt::format("http://{}", host.empty() ? "localhost" : std::string_view(host));
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+Response discovery(const ServerContext& context, const Request& request) {
+  const auto& s = context.settings;
+  std::string issuer = s.oidc_issuer;
+  while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
+  std::string auth_url, token_url;
+  if (s.dev) {
+    auth_url = token_url = http_base(context, request) + "/dev/token";
+  } else if (!issuer.empty()) {
+    auth_url = issuer + "/protocol/openid-connect/auth";
+    token_url = issuer + "/protocol/openid-connect/token";
+  }
+  return json_response(request, http::status::ok,
+                       json::object{{"auth_url", auth_url},
+                                    {"chat_client", s.chat_client},
+                                    {"chat_url", websocket_url(context, request)},
+                                    {"token_url", token_url},
+                                    {"health_url", http_base(context, request) + "/healthz"},
+                                    {"server_name", s.server_name},
+                                    {"server_id", context.server_id}});
+}
+
+bool valid_dev_username(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Mints a token from natter's own dev key. Only with --dev, only to loopback callers.
+Response dev_token(const ServerContext& context, const Request& request,
+                   const asio::ip::address& peer) {
+  if (!context.dev_signer || !peer.is_loopback()) {
+    return error_response(request, http::status::not_found, "not_found", "no such route");
+  }
+  auto url = boost::urls::parse_origin_form(request.target());
+  std::string username, client = context.settings.chat_client;
+  bool admin = false;
+  std::int64_t ttl = 3600;
+  if (url) {
+    for (auto param : url->params()) {
+      if (param.key == "username") username = param.value;
+      else if (param.key == "admin") admin = param.value == "1" || param.value == "true";
+      else if (param.key == "client") client = param.value;
+      else if (param.key == "ttl") ttl = std::clamp<std::int64_t>(std::atoll(param.value.c_str()), 1, 86400);
+    }
+  }
+  if (!valid_dev_username(username) || client.empty() || client.size() > 64) {
+    return error_response(request, http::status::bad_request, "bad_request",
+                          "username must be 1-64 letters, digits, '_', '-' or '.'");
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  json::object claims{{"iss", context.settings.oidc_issuer.empty() ? std::string("natter-dev")
+                                                                   : context.settings.oidc_issuer},
+                      {"sub", "dev-" + username},
+                      {"preferred_username", username},
+                      {"azp", client},
+                      {"iat", now},
+                      {"exp", now + ttl}};
+  if (admin) {
+    claims["realm_access"] = json::object{{"roles", json::array{context.settings.admin_role}}};
+  }
+  Response res{http::status::ok, request.version()};
+  res.set(http::field::content_type, "text/plain");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(request.keep_alive());
+  res.body() = context.dev_signer->sign(claims);
+  res.prepare_payload();
+  return res;
+}
+
+Response route(const ServerContext& context, const Request& request,
+               const asio::ip::address& peer) {
+  auto target = request.target();
+  auto path = target.substr(0, target.find('?'));
+  const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
+  auto only_get = [&] {
+    auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                              "method not allowed");
+    res.set(http::field::allow, "GET, HEAD");
+    return res;
+  };
+  if (path == "/healthz") {
+    if (!get) return only_get();
+    return json_response(request, http::status::ok, json::object{{"status", "ok"}});
+  }
+  if (path == "/discovery") return get ? discovery(context, request) : only_get();
+  if (path == "/dev/token") return get ? dev_token(context, request, peer) : only_get();
+  if (path == "/ws") {
+    return error_response(request, http::status::upgrade_required, "upgrade_required",
+                          "this route takes a WebSocket upgrade");
+  }
+  return error_response(request, http::status::not_found, "not_found", "no such route");
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
+                                 asio::ip::tcp::socket socket) {
+  beast::error_code ignored;
+  const auto endpoint = socket.remote_endpoint(ignored);
+  const std::string remote = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  const auto& limits = context.settings.limits;
+
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(limits.max_http_body_bytes);
+    parser.header_limit(16 * 1024);
+    stream.expires_after(limits.handshake_timeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
+    if (ec) {
+      if (ec == http::error::body_limit) {
+        Request dummy;
+        auto res = error_response(dummy, http::status::payload_too_large, "payload_too_large",
+                                  "request body too large");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+      }
+      co_return;
+    }
+    Request request = parser.release();
+    auto target = request.target();
+    const bool is_ws_path = target.substr(0, target.find('?')) == "/ws";
+
+    if (is_ws_path && beast::websocket::is_upgrade(request)) {
+      if (context.shutting_down) {
+        auto res = error_response(request, http::status::service_unavailable, "unavailable",
+                                  "server shutting down");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        co_return;
+      }
+      auto decision = co_await authorize_upgrade(context, request);
+      if (!decision.identity) {
+        spdlog::info("upgrade refused from {}: {} ({})", remote, static_cast<int>(decision.status),
+                     decision.reason);
+        auto res = error_response(request, decision.status, decision.error_code, decision.reason);
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        co_return;
+      }
+      auth::Identity identity = std::move(*decision.identity);
+      chat::Participant participant{context.next_connection_id++, shard, identity.subject,
+                                    identity.username,
+                                    identity.client_id == context.settings.dashboard_client};
+      auto session = std::make_shared<WebSocketSession>(
+          context, WebSocketSession::Stream(std::move(stream)), std::move(participant),
+          std::move(identity), remote);
+      co_await session->run(std::move(request), decision.since, decision.bearer_subprotocol);
+      co_return;
+    }
+
+    Response res = route(context, request, endpoint.address());
+    if (request.method() == http::verb::head) res.body().clear();
+    const bool keep_alive = res.keep_alive();
+    auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+    if (wec || !keep_alive) {
+      stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+}  // namespace natter::net

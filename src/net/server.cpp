@@ -1,0 +1,137 @@
+// Shards, listener and graceful shutdown.
+#include "net/server.hpp"
+
+#include <csignal>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/http_session.hpp"
+
+namespace natter::net {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Shards::Shards(std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    contexts_.push_back(std::make_unique<asio::io_context>(1));
+    auto* ioc = contexts_.back().get();
+    hub_shards_.push_back(std::make_unique<chat::Shard>(
+        [ioc](std::function<void()> task) { asio::post(*ioc, std::move(task)); }));
+  }
+}
+
+std::vector<chat::Shard*> Shards::hub_shards() {
+  std::vector<chat::Shard*> out;
+  for (auto& s : hub_shards_) out.push_back(s.get());
+  return out;
+}
+
+std::vector<asio::io_context*> Shards::contexts() {
+  std::vector<asio::io_context*> out;
+  for (auto& c : contexts_) out.push_back(c.get());
+  return out;
+}
+
+Server::Server(ServerContext& context, Shards& shards)
+    : context_(context), shards_(shards), acceptor_(shards.context(0)) {}
+
+void Server::bind() {
+  const auto& s = context_.settings;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(s.listen_host, ec);
+  if (ec) throw std::runtime_error("NATTER_LISTEN: '" + s.listen_host + "' is not an IP address");
+  tcp::endpoint endpoint(address, s.listen_port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint, ec);
+  if (ec) {
+    throw std::runtime_error(fmt::format("NATTER_LISTEN: cannot listen on {}:{}: {}",
+                                         s.listen_host, s.listen_port, ec.message()));
+  }
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+void Server::accept_next() {
+  const std::size_t shard = next_shard_;
+  next_shard_ = (next_shard_ + 1) % shards_.size();
+  acceptor_.async_accept(shards_.context(shard), [this, shard](boost::system::error_code ec,
+                                                               tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      auto& ioc = shards_.context(shard);
+      asio::co_spawn(ioc, serve_http(context_, shard, std::move(socket)), asio::detached);
+    } else {
+      spdlog::warn("accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors) {
+        // Out of file descriptors: back off briefly instead of spinning.
+        auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
+                                                          std::chrono::milliseconds(100));
+        timer->async_wait([this, timer](auto) { accept_next(); });
+        return;
+      }
+    }
+    accept_next();
+  });
+}
+
+int Server::run() {
+  asio::signal_set signals(shards_.context(0), SIGINT, SIGTERM);
+  signals.async_wait([this](boost::system::error_code ec, int signal_number) {
+    if (!ec) begin_shutdown(signal_number);
+  });
+  accept_next();
+
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 1; i < shards_.size(); ++i) {
+    threads.emplace_back([this, i] {
+      auto guard = asio::make_work_guard(shards_.context(i));
+      shards_.context(i).run();
+    });
+  }
+  {
+    auto guard = asio::make_work_guard(shards_.context(0));
+    shards_.context(0).run();
+  }
+  for (std::size_t i = 1; i < shards_.size(); ++i) shards_.context(i).stop();
+  threads.clear();
+  return 0;
+}
+
+void Server::begin_shutdown(int signal_number) {
+  spdlog::info("signal {}: shutting down ({} WebSocket sessions)", signal_number,
+               context_.websocket_sessions.load());
+  context_.shutting_down = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    auto& shard = shards_.hub_shard(i);
+    shard.run([&shard] { shard.close_all(chat::CloseCode::going_away, "server shutting down"); });
+  }
+  shutdown_deadline_ = std::chrono::steady_clock::now() + context_.settings.shutdown_timeout;
+  drain_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
+  check_drained();
+}
+
+void Server::check_drained() {
+  const bool drained = context_.websocket_sessions == 0;
+  if (drained || std::chrono::steady_clock::now() >= shutdown_deadline_) {
+    if (!drained) {
+      spdlog::warn("shutdown timeout: {} WebSocket sessions still open",
+                   context_.websocket_sessions.load());
+    }
+    spdlog::info("shutdown complete");
+    for (std::size_t i = 0; i < shards_.size(); ++i) shards_.context(i).stop();
+    return;
+  }
+  drain_timer_->expires_after(std::chrono::milliseconds(20));
+  drain_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) check_drained();
+  });
+}
+
+}  // namespace natter::net

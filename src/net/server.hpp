@@ -1,0 +1,54 @@
+// The running server: one io_context per shard, each run by one thread; the listener that
+// spreads accepted sockets over the shards; and the graceful shutdown on SIGTERM/SIGINT
+// (stop accepting, close WebSockets with 1001, wait for them, exit).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "chat/shard.hpp"
+#include "net/server_context.hpp"
+
+namespace natter::net {
+
+// The IO threads. Created first, so the hub can be given their shards.
+class Shards {
+ public:
+  explicit Shards(std::size_t count);
+  std::vector<chat::Shard*> hub_shards();
+  std::vector<boost::asio::io_context*> contexts();
+  boost::asio::io_context& context(std::size_t i) { return *contexts_.at(i); }
+  std::size_t size() const { return contexts_.size(); }
+  chat::Shard& hub_shard(std::size_t i) { return *hub_shards_.at(i); }
+
+ private:
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<std::unique_ptr<chat::Shard>> hub_shards_;
+};
+
+class Server {
+ public:
+  Server(ServerContext& context, Shards& shards);
+  // Binds the listener; throws with a clear message when the address is unusable.
+  void bind();
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  // Runs every shard until a graceful shutdown completes. Returns the exit code.
+  int run();
+
+ private:
+  void accept_next();
+  void begin_shutdown(int signal_number);
+  void check_drained();
+
+  ServerContext& context_;
+  Shards& shards_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::size_t next_shard_ = 0;
+  std::chrono::steady_clock::time_point shutdown_deadline_{};
+  std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+};
+
+}  // namespace natter::net

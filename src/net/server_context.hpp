@@ -1,0 +1,38 @@
+// What every HTTP and WebSocket session shares: settings, the hub and its shards, the token
+// verifier and the key source, the shutdown state. Built once by main; sessions hold a
+// reference to it, never a copy.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "auth/jwks_client.hpp"
+#include "auth/token_signer.hpp"
+#include "auth/token_verifier.hpp"
+#include "chat/hub.hpp"
+#include "chat/protocol.hpp"
+#include "config/settings.hpp"
+
+namespace natter::net {
+
+struct ServerContext {
+  const config::Settings& settings;
+  chat::ProtocolLimits protocol_limits;
+  chat::Hub& hub;
+  std::vector<boost::asio::io_context*> shards;  // index = chat::Participant::shard
+  const auth::TokenVerifier& verifier;
+  auth::JwksClient* jwks = nullptr;              // null in --dev mode
+  const auth::TokenSigner* dev_signer = nullptr;  // set in --dev mode only
+  std::string server_id;
+
+  std::atomic<std::uint64_t> next_connection_id{1};
+  std::atomic<std::size_t> websocket_sessions{0};
+  std::atomic<bool> shutting_down{false};
+};
+
+}  // namespace natter::net

@@ -1,0 +1,102 @@
+// Token extraction and verification for the WebSocket upgrade.
+#include "net/upgrade_auth.hpp"
+
+#include <charconv>
+#include <memory>
+
+#include <boost/asio.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url.hpp>
+
+namespace natter::net {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Waits for a JWKS refetch without blocking the shard: the JWKS thread's answer is posted
+// back to this coroutine's executor.
+asio::awaitable<bool> refetch_keys(auth::JwksClient& jwks) {
+  auto executor = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
+      [&jwks, executor](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        jwks.refetch([shared, executor](bool fetched) {
+          asio::post(executor, [shared, fetched]() mutable { (*shared)(fetched); });
+        });
+      },
+      asio::use_awaitable);
+}
+
+UpgradeDecision refuse(http::status status, std::string code, std::string reason) {
+  UpgradeDecision d;
+  d.status = status;
+  d.error_code = std::move(code);
+  d.reason = std::move(reason);
+  return d;
+}
+
+}  // namespace
+
+asio::awaitable<UpgradeDecision> authorize_upgrade(ServerContext& context,
+                                                   const http::request<http::string_body>& request) {
+  UpgradeDecision decision;
+  std::string token;
+
+  auto url = boost::urls::parse_origin_form(request.target());
+  if (!url) co_return refuse(http::status::bad_request, "bad_request", "malformed request target");
+  auto params = url->params();
+  if (auto it = params.find("token"); it != params.end()) token = std::string((*it).value);
+  if (auto it = params.find("since"); it != params.end()) {
+    std::string value = (*it).value;
+    std::int64_t since = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), since);
+    if (ec != std::errc{} || ptr != value.data() + value.size() || since < 0) {
+      co_return refuse(http::status::bad_request, "bad_request", "since must be a cacheID");
+    }
+    decision.since = since;
+  }
+
+  if (token.empty()) {
+    if (auto it = request.find(http::field::authorization); it != request.end()) {
+      std::string_view value = it->value();
+      if (value.size() > 7 && (value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer ")) {
+        token = std::string(trim(value.substr(7)));
+      }
+    }
+  }
+  if (auto it = request.find(http::field::sec_websocket_protocol); it != request.end()) {
+    std::string_view value = it->value();
+    auto comma = value.find(',');
+    if (comma != std::string_view::npos && trim(value.substr(0, comma)) == "bearer") {
+      decision.bearer_subprotocol = true;
+      if (token.empty()) token = std::string(trim(value.substr(comma + 1)));
+    }
+  }
+  if (token.empty()) co_return refuse(http::status::unauthorized, "unauthorized", "missing token");
+
+  auto result = context.verifier.verify(token, std::chrono::system_clock::now());
+  if (!result.ok() && result.error == auth::TokenError::unknown_key && context.jwks) {
+    if (co_await refetch_keys(*context.jwks)) {
+      result = context.verifier.verify(token, std::chrono::system_clock::now());
+    }
+  }
+  if (!result.ok()) {
+    if (result.error == auth::TokenError::keys_unavailable) {
+      co_return refuse(http::status::service_unavailable, "unavailable",
+                       "identity provider unreachable");
+    }
+    co_return refuse(http::status::unauthorized, "unauthorized",
+                     std::string(auth::describe(result.error)));
+  }
+  decision.identity = std::move(result.identity);
+  co_return decision;
+}
+
+}  // namespace natter::net

@@ -1,0 +1,245 @@
+"""Chatting: public and private messages, presence, several tabs, the admin dashboard and
+reconnect recovery with ?since=."""
+
+import asyncio
+
+from natter_e2e import (check_chat_message, check_envelope, check_private_message,
+                        check_chat_payload, join, make_user)
+
+
+async def test_public_message_reaches_everyone(natter, idp):
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    await a.expect_status(bob, True)
+    await a.chat("hello everyone")
+    pa = check_chat_message(await a.recv(), alice, "hello everyone")
+    pb = check_chat_message(await b.recv(), alice, "hello everyone")
+    assert pa == pb
+    await a.no_message(0.3)
+    await b.no_message(0.3)
+    await a.close()
+    await b.close()
+
+
+async def test_text_is_kept_exactly(start_natter, idp):
+    natter = start_natter("--rate-limit", "100/60")
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    await a.expect_status(bob, True)
+    texts = ["héllo wörld ✓ 👋", "line one\nline two\tand a tab", 'quotes " and \\ backslash',
+             "  leading and trailing spaces  ", "</script><b>not html</b>", "{\"json\": 1}",
+             "x" * 4096]
+    for t in texts:
+        await a.chat(t)
+    for t in texts:
+        check_chat_message(await b.recv(), alice, t)
+    await a.close()
+    await b.close()
+
+
+async def test_message_to_another_channel(start_natter, idp):
+    natter = start_natter("--channels", "general,random")
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    await a.expect_status(bob, True)
+    await b.chat("over here", "random")
+    check_chat_message(await a.recv(), bob, "over here", "random")
+    check_chat_message(await b.recv(), bob, "over here", "random")
+    await a.close()
+    await b.close()
+
+
+async def test_cache_ids_increase_in_one_order_for_everyone(start_natter, idp):
+    natter = start_natter("--rate-limit", "1000/60")
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    a = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    c = await join(natter, idp, carol)
+    await a.expect_status(bob, True)
+    await a.expect_status(carol, True)
+    await b.expect_status(carol, True)
+    n = 30
+
+    async def send_all(client, prefix):
+        for i in range(n):
+            await client.chat(f"{prefix}-{i}")
+
+    async def receive_all(client):
+        got = []
+        for _ in range(2 * n):
+            m = await client.recv()
+            assert m["type"] == "chat_message", m
+            got.append((m["payload"]["cacheID"], m["payload"]["message"]))
+        return got
+
+    receivers = [asyncio.create_task(receive_all(x)) for x in (a, b, c)]
+    await asyncio.gather(send_all(a, "a"), send_all(b, "b"))
+    seen = await asyncio.gather(*receivers)
+    assert seen[0] == seen[1] == seen[2], "clients saw different orders"
+    ids = [cid for cid, _ in seen[0]]
+    assert all(x < y for x, y in zip(ids, ids[1:])), f"cacheIDs not strictly increasing: {ids}"
+    texts = [t for _, t in seen[0]]
+    assert [t for t in texts if t.startswith("a-")] == [f"a-{i}" for i in range(n)]
+    assert [t for t in texts if t.startswith("b-")] == [f"b-{i}" for i in range(n)]
+    for x in (a, b, c):
+        await x.close()
+
+
+async def test_private_message_goes_to_both_users_only(natter, idp):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    a1 = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    c = await join(natter, idp, carol)
+    a2 = await join(natter, idp, alice)  # alice's second tab
+    b2 = await join(natter, idp, bob)    # and bob's
+    # presence noise: a1 saw bob and carol; b saw carol
+    await a1.expect_status(bob, True)
+    await a1.expect_status(carol, True)
+    await b.expect_status(carol, True)
+
+    await a1.whisper(bob, "just between us")
+    got = [check_private_message(await x.recv(), alice, bob, "just between us")
+           for x in (a1, a2, b, b2)]
+    assert all(g == got[0] for g in got)
+    await c.no_message(0.5)
+    for x in (a1, a2, b, b2, c):
+        await x.close()
+
+
+async def test_private_message_to_offline_known_user_is_delivered_on_connect(natter, idp):
+    alice, bob = make_user("alice"), make_user("bob")
+    b = await join(natter, idp, bob)
+    await b.close()
+    a = await join(natter, idp, alice)
+    await a.whisper(bob, "read this later")
+    sent = check_private_message(await a.recv(), alice, bob, "read this later")
+    b = await join(natter, idp, bob)
+    assert b.types == ["active_channels", "bulk_private_messages", "connected_users"]
+    msgs = check_envelope(b.sequence[1], "bulk_private_messages")["messages"]
+    assert msgs == [sent]
+    await a.close()
+    await b.close()
+
+
+async def test_presence_online_and_offline(natter, idp):
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    users = check_envelope(b.sequence[-1], "connected_users")["users"]
+    assert sorted(users, key=lambda u: u["username"]) == [alice.status(True), bob.status(True)]
+    await a.expect_status(bob, True)
+    await b.close()
+    await a.expect_status(bob, False)
+    await a.no_message(0.3)
+    carol = await join(natter, idp, make_user("carol"))
+    assert [u["username"] for u in carol.seq("connected_users")["payload"]["users"]] \
+        .count("bob") == 0
+    await a.close()
+    await carol.close()
+
+
+async def test_second_tab_announces_nothing(natter, idp):
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    b1 = await join(natter, idp, bob)
+    await a.expect_status(bob, True)
+    b2 = await join(natter, idp, bob)
+    users = b2.seq("connected_users")["payload"]["users"]
+    assert sorted(users, key=lambda u: u["username"]) == [alice.status(True), bob.status(True)], \
+        "each user listed once, however many tabs"
+    await a.no_message(0.5)
+    await b1.close()
+    await a.no_message(0.5)  # bob still has a tab open
+    await b2.ping()
+    await b2.close()
+    await a.expect_status(bob, False)
+    await a.close()
+
+
+async def test_dashboard_is_silent_and_unlisted_but_receives_chat(natter, idp):
+    alice, admin = make_user("alice"), make_user("root", dashboard=True, admin=True)
+    a = await join(natter, idp, alice)
+    d = await join(natter, idp, admin)
+    assert d.types == ["active_channels", "connected_users"]
+    assert d.seq("connected_users")["payload"]["users"] == [alice.status(True)]
+    await a.no_message(0.5)
+
+    bob = make_user("bob")
+    b = await join(natter, idp, bob)
+    users = b.seq("connected_users")["payload"]["users"]
+    assert sorted(users, key=lambda u: u["username"]) == [alice.status(True), bob.status(True)]
+    await a.expect_status(bob, True)
+    assert check_envelope(await d.recv_type("user_status"), "user_status") == bob.status(True)
+
+    await a.chat("hello dashboard")
+    check_chat_message(await d.recv_type("chat_message"), alice, "hello dashboard")
+    check_chat_message(await a.recv(), alice, "hello dashboard")
+    check_chat_message(await b.recv(), alice, "hello dashboard")
+
+    await d.close()
+    await a.no_message(0.5)
+    await b.no_message(0.5)
+    await a.close()
+    await b.close()
+
+
+async def test_dashboard_client_setting(start_natter, idp):
+    natter = start_natter("--dashboard-client", "AdminConsole")
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    # WebClient is an ordinary client now...
+    w = await join(natter, idp, make_user("webby", azp="WebClient"))
+    assert "webby" in [u["username"] for u in w.seq("connected_users")["payload"]["users"]]
+    assert (await a.recv())["payload"]["username"] == "webby"
+    # ...and AdminConsole is the dashboard.
+    d = await join(natter, idp, make_user("console", azp="AdminConsole", admin=True))
+    assert "console" not in [u["username"] for u in d.seq("connected_users")["payload"]["users"]]
+    await a.no_message(0.5)
+    for x in (a, w, d):
+        await x.close()
+
+
+async def test_since_replays_only_newer_messages(start_natter, idp):
+    natter = start_natter("--rate-limit", "100/60")
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    ids = []
+    for i in range(5):
+        await a.chat(f"m{i}")
+        ids.append((await a.recv_type("chat_message"))["payload"]["cacheID"])
+
+    bob = make_user("bob")
+    full = await join(natter, idp, bob)
+    msgs = full.seq("bulk_chat_messages")["payload"]["messages"]
+    assert [m["message"] for m in msgs] == [f"m{i}" for i in range(5)]
+    assert [m["cacheID"] for m in msgs] == ids
+    for i, m in enumerate(msgs):
+        check_chat_payload(m, alice, f"m{i}")
+    await full.close()
+
+    partial = await join(natter, idp, bob, since=ids[2])
+    assert partial.types == ["active_channels", "bulk_chat_messages", "connected_users"]
+    msgs = partial.seq("bulk_chat_messages")["payload"]["messages"]
+    assert [m["cacheID"] for m in msgs] == ids[3:]
+    assert [m["message"] for m in msgs] == ["m3", "m4"]
+    await partial.close()
+
+    nothing_new = await join(natter, idp, bob, since=ids[4])
+    assert nothing_new.types == ["active_channels", "connected_users"]
+    await nothing_new.close()
+
+    everything = await join(natter, idp, bob, since=0)
+    assert [m["cacheID"] for m in everything.seq("bulk_chat_messages")["payload"]["messages"]] \
+        == ids
+    await everything.close()
+    await a.close()
+
+
+async def test_application_ping(natter, idp):
+    a = await join(natter, idp, make_user("alice"))
+    for _ in range(3):
+        await a.ping()
+    await a.close()

@@ -1,0 +1,233 @@
+"""The process: graceful shutdown, settings (flags, environment, bad values, --help), --dev,
+and the plain HTTP routes /healthz, /discovery and 404s."""
+
+import asyncio
+import re
+import signal
+import socket
+import subprocess
+
+import pytest
+
+from natter_e2e import (check_chat_message, check_envelope, clean_env, decode_unverified,
+                        free_port, http_json, http_request, join, make_user, natter_binary,
+                        wait_closed, ws_connect, read_connect_sequence, Client, User)
+
+ALL_SETTINGS = ["listen", "jwks-url", "oidc-issuer", "audience", "allowed-clients",
+                "dashboard-client", "admin-role", "role-claim", "channels", "max-message-bytes",
+                "max-frame-bytes", "rate-limit", "send-queue-messages", "send-queue-bytes",
+                "idle-timeout", "jwks-min-refetch", "threads", "shutdown-timeout", "dev",
+                "log-level"]
+
+
+def run_natter(args, env=None, timeout=10):
+    binary = natter_binary()
+    if not binary.is_file():
+        pytest.fail(f"natter binary not found at {binary}")
+    try:
+        return subprocess.run([str(binary)] + args, env=clean_env(env), capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"natter {' '.join(args)} did not exit within {timeout}s")
+
+
+# --- shutdown -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_signal_closes_clients_with_1001_and_exits_0(natter, idp, sig):
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    await a.expect_status(bob, True)
+    natter.expect_exit = True
+    natter.signal(sig)
+    codes = await asyncio.gather(wait_closed(a.ws, 10), wait_closed(b.ws, 10))
+    assert codes == [1001, 1001]
+    rc = await asyncio.to_thread(natter.wait, 15)
+    assert rc == 0, f"natter exited with {rc}"
+
+
+def test_sigterm_with_no_clients_exits_0(natter):
+    natter.expect_exit = True
+    natter.signal(signal.SIGTERM)
+    assert natter.wait(15) == 0
+    with pytest.raises(OSError):
+        http_request(natter.port, "GET", "/healthz", timeout=2)
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+BAD_SETTINGS = [
+    ("rate-limit", "abc"),
+    ("rate-limit", "10"),
+    ("rate-limit", "0/60"),
+    ("listen", "nonsense"),
+    ("listen", "127.0.0.1:99999"),
+    ("threads", "many"),
+    ("max-frame-bytes", "-5"),
+    ("max-message-bytes", "lots"),
+    ("send-queue-messages", "x"),
+    ("idle-timeout", "soon"),
+    ("log-level", "loud"),
+]
+
+
+def _good_args(idp):
+    return ["--listen", f"127.0.0.1:{free_port()}", "--jwks-url", idp.jwks_url,
+            "--oidc-issuer", idp.issuer, "--threads", "2"]
+
+
+def _one_line_naming(stderr, setting):
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one stderr line, got {len(lines)}: {stderr!r}"
+    pattern = setting.replace("-", "[-_]")
+    assert re.search(pattern, lines[0], re.IGNORECASE), \
+        f"stderr does not name {setting}: {lines[0]!r}"
+
+
+@pytest.mark.parametrize("setting,value", BAD_SETTINGS,
+                         ids=[f"{s}={v}" for s, v in BAD_SETTINGS])
+def test_bad_flag_value_stops_startup(idp, setting, value):
+    result = run_natter(_good_args(idp) + [f"--{setting}", value])
+    assert result.returncode != 0
+    _one_line_naming(result.stderr, setting)
+
+
+def test_bad_env_value_stops_startup(idp):
+    result = run_natter(_good_args(idp), env={"NATTER_RATE_LIMIT": "abc"})
+    assert result.returncode != 0
+    _one_line_naming(result.stderr, "rate-limit")
+
+
+def test_unknown_flag_stops_startup(idp):
+    result = run_natter(_good_args(idp) + ["--frobnicate", "1"])
+    assert result.returncode != 0
+    _one_line_naming(result.stderr, "frobnicate")
+
+
+def test_missing_identity_provider_stops_startup():
+    result = run_natter(["--listen", f"127.0.0.1:{free_port()}"])
+    assert result.returncode != 0
+    _one_line_naming(result.stderr, "jwks-url")
+
+
+def test_port_in_use_stops_startup(idp):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        args = _good_args(idp)
+        args[1] = f"127.0.0.1:{port}"
+        result = run_natter(args)
+    assert result.returncode != 0
+    assert result.stderr.strip(), "no reason given on stderr"
+
+
+def test_help_lists_every_setting():
+    result = run_natter(["--help"])
+    assert result.returncode == 0, result.stderr
+    for name in ALL_SETTINGS:
+        assert f"--{name}" in result.stdout, f"--help does not list --{name}"
+        env = "NATTER_" + name.upper().replace("-", "_")
+        assert env in result.stdout, f"--help does not name {env}"
+
+
+async def test_configured_entirely_by_environment(start_natter, idp):
+    port = free_port()
+    natter = start_natter(base=False, port=port, env={
+        "NATTER_LISTEN": f"127.0.0.1:{port}", "NATTER_JWKS_URL": idp.jwks_url,
+        "NATTER_OIDC_ISSUER": idp.issuer, "NATTER_THREADS": "2",
+        "NATTER_CHANNELS": "lobby,games"})
+    c = await join(natter, idp, make_user("alice"))
+    assert c.seq("active_channels")["payload"]["channels"] == [
+        {"id": 1, "name": "lobby"}, {"id": 2, "name": "games"}]
+    await c.close()
+
+
+async def test_flag_wins_over_environment(start_natter, idp):
+    natter = start_natter("--channels", "from-flag", env={"NATTER_CHANNELS": "from-env"})
+    c = await join(natter, idp, make_user("alice"))
+    assert c.seq("active_channels")["payload"]["channels"] == [{"id": 1, "name": "from-flag"}]
+    await c.close()
+
+
+# --- --dev --------------------------------------------------------------------------------------
+
+def _dev_token(natter, query):
+    status, headers, body = http_request(natter.port, "GET", "/dev/token?" + query)
+    assert status == 200, f"/dev/token?{query} -> {status} {body[:200]!r}"
+    assert headers.get("content-type", "").startswith("text/plain"), headers
+    token = body.decode().strip()
+    assert token.count(".") == 2, token
+    return token
+
+
+async def test_dev_mode_tokens_and_chat(start_natter):
+    natter = start_natter("--dev", provider=None)
+    ta, tb = _dev_token(natter, "username=alice"), _dev_token(natter, "username=bob")
+    claims = decode_unverified(ta)
+    assert claims["sub"] == "dev-alice" and claims["preferred_username"] == "alice"
+    assert "admin" not in claims.get("realm_access", {}).get("roles", [])
+    alice = User("alice", sub="dev-alice", azp=claims["azp"])
+    bob = User("bob", sub="dev-bob", azp=claims["azp"])
+    a = await join(natter, None, alice, token=ta)
+    b = await join(natter, None, bob, token=tb)
+    await a.expect_status(bob, True)
+    await b.chat("hi from dev")
+    check_chat_message(await a.recv(), bob, "hi from dev")
+    await a.whisper(bob, "dev whisper")
+    assert (await b.recv_type("private_chat_message"))["payload"]["message"] == "dev whisper"
+    await a.close()
+    await b.close()
+
+
+async def test_dev_mode_admin_and_dashboard_tokens(start_natter):
+    natter = start_natter("--dev", provider=None)
+    admin = decode_unverified(_dev_token(natter, "username=root&admin=1"))
+    assert "admin" in admin["realm_access"]["roles"]
+    dash_token = _dev_token(natter, "username=board&admin=1&client=WebClient")
+    assert decode_unverified(dash_token)["azp"] == "WebClient"
+    alice_token = _dev_token(natter, "username=alice")
+    ws = await ws_connect(natter, alice_token)
+    a = Client(ws, User("alice", sub="dev-alice"), await read_connect_sequence(ws))
+    d_ws = await ws_connect(natter, dash_token)
+    d_seq = await read_connect_sequence(d_ws)
+    users = check_envelope(d_seq[-1], "connected_users")["users"]
+    assert [u["username"] for u in users] == ["alice"]
+    await a.no_message(0.5)
+    await d_ws.close()
+    await a.close()
+
+
+def test_dev_token_route_absent_without_dev(natter):
+    status, _, _ = http_request(natter.port, "GET", "/dev/token?username=alice")
+    assert status == 404
+
+
+# --- plain HTTP routes --------------------------------------------------------------------------
+
+def test_healthz(natter):
+    status, headers, doc = http_json(natter.port, "/healthz")
+    assert status == 200
+    assert headers.get("content-type", "").startswith("application/json")
+    assert doc.get("status") == "ok", doc
+
+
+def test_discovery(natter):
+    status, headers, doc = http_json(natter.port, "/discovery")
+    assert status == 200
+    assert headers.get("content-type", "").startswith("application/json")
+    for key in ("auth_url", "chat_client", "chat_url", "token_url", "health_url",
+                "server_name", "server_id"):
+        assert key in doc, f"/discovery lacks {key}: {doc}"
+        assert isinstance(doc[key], str), f"{key} is not a string: {doc}"
+    assert doc["chat_client"] == "ChatClient"
+
+
+@pytest.mark.parametrize("path", ["/nope", "/ws/extra", "/healthz/more"])
+def test_unknown_path_is_404_json(natter, path):
+    status, headers, doc = http_json(natter.port, path)
+    assert status == 404
+    assert set(doc) == {"error"}, doc
+    assert isinstance(doc["error"].get("code"), str), doc
+    assert isinstance(doc["error"].get("message"), str), doc

@@ -1,0 +1,82 @@
+#include "cache/memory/memory_message_cache.hpp"
+#include "cache/memory/memory_rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace natter::cache {
+namespace {
+
+chat::ChatMessage msg(std::string text) {
+  return {std::nullopt, 0, "u", "user", "general", std::move(text), {}};
+}
+
+TEST(MemoryMessageCache, AssignsIncreasingIdsAndKeepsTheRecent) {
+  MemoryMessageCache cache(MemoryCacheLimits{3, 2, 10}, 100);
+  for (int i = 0; i < 5; ++i) {
+    auto m = msg(std::to_string(i));
+    EXPECT_EQ(cache.append_public(m), 101 + i);
+  }
+  auto recent = cache.recent_public(0, 500);
+  ASSERT_EQ(recent.size(), 3u);
+  EXPECT_EQ(recent.front().cache_id, 103);
+  EXPECT_EQ(recent.back().cache_id, 105);
+  EXPECT_EQ(cache.recent_public(104, 500).size(), 1u);
+  EXPECT_TRUE(cache.recent_public(105, 500).empty());
+  auto limited = cache.recent_public(0, 2);
+  ASSERT_EQ(limited.size(), 2u);
+  EXPECT_EQ(limited.front().cache_id, 104);
+}
+
+TEST(MemoryMessageCache, RemovesPublicMessages) {
+  MemoryMessageCache cache;
+  for (int i = 0; i < 3; ++i) {
+    auto m = msg("x");
+    cache.append_public(m);
+  }
+  std::vector<std::int64_t> ids{2, 9};
+  EXPECT_EQ(cache.remove_public(ids), std::vector<std::int64_t>{2});
+  EXPECT_EQ(cache.recent_public(0, 10).size(), 2u);
+}
+
+TEST(MemoryMessageCache, KeepsPrivateHistoryPerUserBounded) {
+  MemoryMessageCache cache(MemoryCacheLimits{10, 2, 10});
+  for (int i = 0; i < 3; ++i) {
+    chat::PrivateMessage p{std::nullopt, 0, "a", "alice", "b", "bob", "hi", {}};
+    EXPECT_EQ(cache.append_private(p), i + 1);
+  }
+  EXPECT_EQ(cache.recent_private("a").size(), 2u);
+  EXPECT_EQ(cache.recent_private("b").size(), 2u);
+  EXPECT_EQ(cache.recent_private("b").front().cache_id, 2);
+  EXPECT_TRUE(cache.recent_private("c").empty());
+  chat::PrivateMessage self{std::nullopt, 0, "c", "carol", "c", "carol", "note", {}};
+  cache.append_private(self);
+  EXPECT_EQ(cache.recent_private("c").size(), 1u);
+}
+
+TEST(MemoryRateLimiter, AllowsTheLimitPerSlidingWindow) {
+  MemoryRateLimiter limiter({3, 10});
+  auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  using std::chrono::seconds;
+  EXPECT_TRUE(limiter.acquire("u", t0).allowed);
+  EXPECT_TRUE(limiter.acquire("u", t0 + seconds(1)).allowed);
+  EXPECT_TRUE(limiter.acquire("u", t0 + seconds(2)).allowed);
+  auto refused = limiter.acquire("u", t0 + seconds(3));
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after, std::chrono::milliseconds(7000));
+  EXPECT_TRUE(limiter.acquire("other", t0 + seconds(3)).allowed);
+  EXPECT_TRUE(limiter.acquire("u", t0 + seconds(10)).allowed);  // the first one left the window
+  EXPECT_FALSE(limiter.acquire("u", t0 + seconds(10)).allowed);
+}
+
+TEST(MemoryRateLimiter, NewLimitsApplyAtOnce) {
+  MemoryRateLimiter limiter({1, 60});
+  auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  EXPECT_TRUE(limiter.acquire("u", t0).allowed);
+  EXPECT_FALSE(limiter.acquire("u", t0).allowed);
+  limiter.set_limit({5, 60});
+  EXPECT_EQ(limiter.limit().message_limit, 5);
+  EXPECT_TRUE(limiter.acquire("u", t0).allowed);
+}
+
+}  // namespace
+}  // namespace natter::cache

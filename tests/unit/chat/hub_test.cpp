@@ -1,0 +1,207 @@
+#include "chat/hub.hpp"
+
+#include <deque>
+#include <functional>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "cache/memory/memory_message_cache.hpp"
+#include "cache/memory/memory_rate_limiter.hpp"
+#include "store/memory/memory_store.hpp"
+
+namespace natter::chat {
+namespace {
+namespace json = boost::json;
+
+// A connection that records what it is sent.
+class FakeConnection final : public Connection {
+ public:
+  void send(const Frame& frame) override { frames.push_back(json::parse(*frame).as_object()); }
+  void close(CloseCode code, std::string_view) override { closed = code; }
+
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (const auto& f : frames) out.emplace_back(f.at("type").as_string());
+    return out;
+  }
+  std::vector<json::object> frames;
+  std::optional<CloseCode> closed;
+};
+
+// Shards whose posted work runs when the test says so, as an IO thread would.
+struct ManualShards {
+  explicit ManualShards(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      shards.push_back(std::make_unique<Shard>([this](std::function<void()> f) {
+        queue.push_back(std::move(f));
+      }));
+    }
+  }
+  void run() {
+    while (!queue.empty()) {
+      auto f = std::move(queue.front());
+      queue.pop_front();
+      f();
+    }
+  }
+  std::vector<Shard*> pointers() {
+    std::vector<Shard*> out;
+    for (auto& s : shards) out.push_back(s.get());
+    return out;
+  }
+  std::deque<std::function<void()>> queue;
+  std::vector<std::unique_ptr<Shard>> shards;
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  HubTest()
+      : store({"general", "random"}),
+        limiter({5, 60}),
+        shards(2),
+        hub(HubSettings{}, store, cache, limiter, shards.pointers()) {}
+
+  std::shared_ptr<FakeConnection> join(Participant p, std::optional<std::int64_t> since = {}) {
+    auto c = std::make_shared<FakeConnection>();
+    hub.join(p, c, since);
+    shards.run();
+    return c;
+  }
+
+  store::MemoryStore store;
+  cache::MemoryMessageCache cache;
+  cache::MemoryRateLimiter limiter;
+  ManualShards shards;
+  Hub hub;
+};
+
+Participant alice{1, 0, "u-a", "alice", false};
+Participant alice_tab{2, 1, "u-a", "alice", false};
+Participant bob{3, 1, "u-b", "bob", false};
+Participant carol{4, 0, "u-c", "carol", false};
+Participant dashboard{5, 1, "u-admin", "admin", true};
+
+TEST_F(HubTest, ConnectSequenceAndPresence) {
+  auto a = join(alice);
+  EXPECT_EQ(a->types(), (std::vector<std::string>{"active_channels", "connected_users"}));
+  EXPECT_EQ(a->frames[0].at("payload").at("channels").as_array().size(), 2u);
+
+  auto b = join(bob);
+  ASSERT_EQ(a->types().back(), "user_status");
+  EXPECT_EQ(a->frames.back().at("payload").at("username"), "bob");
+  EXPECT_EQ(a->frames.back().at("payload").at("status"), true);
+  auto users = b->frames.back().at("payload").at("users").as_array();
+  EXPECT_EQ(users.size(), 2u);
+
+  // A second tab is silent to others and counted.
+  auto a2 = join(alice_tab);
+  EXPECT_EQ(b->frames.size(), 2u);
+  hub.leave(alice);
+  shards.run();
+  EXPECT_EQ(b->frames.size(), 2u);  // alice still has a tab
+  hub.leave(alice_tab);
+  shards.run();
+  ASSERT_EQ(b->frames.size(), 3u);
+  EXPECT_EQ(b->frames.back().at("payload").at("status"), false);
+  EXPECT_EQ(hub.connected_users().size(), 1u);
+}
+
+TEST_F(HubTest, DashboardIsSilentAndUnlistedButReceivesChat) {
+  auto a = join(alice);
+  auto d = join(dashboard);
+  EXPECT_EQ(a->frames.size(), 2u);
+  EXPECT_EQ(d->frames.back().at("payload").at("users").as_array().size(), 1u);
+  EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "hi"}));
+  shards.run();
+  EXPECT_EQ(d->types().back(), "chat_message");
+  hub.leave(dashboard);
+  shards.run();
+  EXPECT_EQ(a->types().back(), "chat_message");
+}
+
+TEST_F(HubTest, ChatReachesEveryoneInOneOrder) {
+  auto a = join(alice);
+  auto b = join(bob);
+  auto c = join(carol);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(hub.post(i % 2 ? alice : bob, ChatRequest{"general", std::to_string(i)}));
+  }
+  shards.run();
+  for (auto* conn : {a.get(), b.get(), c.get()}) {
+    std::vector<std::int64_t> ids;
+    for (auto& f : conn->frames) {
+      if (f.at("type") == "chat_message") ids.push_back(f.at("payload").at("cacheID").as_int64());
+    }
+    EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2, 3}));
+  }
+}
+
+TEST_F(HubTest, RefusedMessagesAreNotBroadcast) {
+  auto a = join(alice);
+  auto b = join(bob);
+  const auto before = b->frames.size();
+  auto error = hub.post(alice, ChatRequest{"nowhere", "hi"});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, ErrorCode::unknown_channel);
+  error = hub.post(alice, PrivateRequest{"u-nobody", "hi"});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, ErrorCode::unknown_recipient);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "x"}));
+  error = hub.post(alice, ChatRequest{"general", "one too many"});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, ErrorCode::rate_limited);
+  EXPECT_GT(error->retry_after->count(), 0);
+  shards.run();
+  EXPECT_EQ(b->frames.size(), before + 5);
+  EXPECT_EQ(cache.recent_public(0, 500).size(), 5u);
+}
+
+TEST_F(HubTest, PrivateMessagesReachOnlyBothParties) {
+  auto a = join(alice);
+  auto a2 = join(alice_tab);
+  auto b = join(bob);
+  auto c = join(carol);
+  const auto carol_before = c->frames.size();
+  EXPECT_FALSE(hub.post(alice, PrivateRequest{"u-b", "psst"}));
+  shards.run();
+  for (auto* conn : {a.get(), a2.get(), b.get()}) {
+    ASSERT_EQ(conn->types().back(), "private_chat_message");
+    EXPECT_EQ(conn->frames.back().at("payload").at("recipient"), "bob");
+  }
+  EXPECT_EQ(c->frames.size(), carol_before);
+
+  // Bob's next connection is replayed the private message.
+  hub.leave(bob);
+  shards.run();
+  auto b2 = join(bob);
+  EXPECT_EQ(b2->types(), (std::vector<std::string>{"active_channels", "bulk_private_messages",
+                                                   "connected_users"}));
+}
+
+TEST_F(HubTest, ReplaysRecentPublicMessagesAfterSince) {
+  auto a = join(alice);
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "m"}));
+  shards.run();
+  auto b = join(bob, 2);
+  ASSERT_EQ(b->types()[1], "bulk_chat_messages");
+  auto messages = b->frames[1].at("payload").at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].at("cacheID"), 3);
+  auto c = join(carol, 4);
+  EXPECT_EQ(c->types()[1], "connected_users");
+}
+
+TEST_F(HubTest, DisconnectUserClosesEveryTab) {
+  auto a = join(alice);
+  auto a2 = join(alice_tab);
+  auto b = join(bob);
+  hub.disconnect_user("u-a", CloseCode::banned, "banned");
+  shards.run();
+  EXPECT_EQ(a->closed, CloseCode::banned);
+  EXPECT_EQ(a2->closed, CloseCode::banned);
+  EXPECT_FALSE(b->closed);
+}
+
+}  // namespace
+}  // namespace natter::chat
