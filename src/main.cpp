@@ -19,7 +19,6 @@
 #include "config/settings.hpp"
 #include "net/server.hpp"
 #include "net/server_context.hpp"
-#include "store/memory/memory_store.hpp"
 
 namespace {
 
@@ -59,7 +58,10 @@ int run(const natter::config::Settings& settings) {
   verifier_settings.leeway = settings.token_leeway;
   auth::TokenVerifier verifier(verifier_settings, keys);
 
-  store::MemoryStore store(settings.channels);
+  std::vector<chat::Channel> channels;
+  for (const auto& name : settings.channels) {
+    channels.push_back(chat::Channel{static_cast<std::int64_t>(channels.size() + 1), name, {}, 0});
+  }
   cache::MemoryMessageCache message_cache;
   cache::MemoryRateLimiter limiter(
       chat::RateLimit{settings.rate_limit_messages, settings.rate_limit_window_seconds});
@@ -67,7 +69,7 @@ int run(const natter::config::Settings& settings) {
   const std::size_t threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   net::Shards shards(threads);
-  chat::Hub hub(chat::HubSettings{}, store, message_cache, limiter, shards.hub_shards());
+  chat::Hub hub(chat::HubSettings{}, channels, message_cache, limiter, shards.hub_shards());
 
   net::ServerContext context{settings, {}, hub, shards.contexts(), verifier, jwks.get(),
                              dev_signer ? &*dev_signer : nullptr, random_id()};

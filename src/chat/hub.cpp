@@ -5,14 +5,13 @@
 
 namespace natter::chat {
 
-Hub::Hub(HubSettings settings, Store& store, MessageCache& cache, RateLimiter& limiter,
-         std::vector<Shard*> shards)
-    : settings_(settings), store_(store), cache_(cache), limiter_(limiter),
-      shards_(std::move(shards)) {}
+Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
+         RateLimiter& limiter, std::vector<Shard*> shards)
+    : settings_(settings), cache_(cache), limiter_(limiter), shards_(std::move(shards)),
+      channels_(std::move(channels)) {}
 
 void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
                std::optional<std::int64_t> since) {
-  const auto channels = store_.channels();
   std::lock_guard lock(mutex_);
   known_users_[who.user_id] = who.username;
 
@@ -25,7 +24,7 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
 
   std::vector<Frame> greeting;
   greeting.reserve(4);
-  greeting.push_back(encode_active_channels(channels));
+  greeting.push_back(encode_active_channels(channels_));
   if (auto recent = cache_.recent_public(since.value_or(0), settings_.replay_limit);
       !recent.empty()) {
     greeting.push_back(encode_bulk_chat_messages(recent));
@@ -54,20 +53,19 @@ void Hub::leave(const Participant& who) {
   broadcast_locked(encode_user_status({who.username, who.user_id, false}));
 }
 
-bool Hub::has_channel(std::string_view name) {
-  const auto channels = store_.channels();
-  return std::any_of(channels.begin(), channels.end(),
+bool Hub::has_channel_locked(std::string_view name) const {
+  return std::any_of(channels_.begin(), channels_.end(),
                      [&](const Channel& c) { return c.name == name; });
 }
 
 std::optional<ProtocolError> Hub::post(const Participant& from, const ChatRequest& request) {
-  if (!has_channel(request.channel)) {
-    return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
-  }
   ChatMessage message{std::nullopt, 0, from.user_id, from.username, request.channel,
                       request.message, now_micros()};
 
   std::lock_guard lock(mutex_);
+  if (!has_channel_locked(request.channel)) {
+    return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
+  }
   if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
       !decision.allowed) {
     return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
@@ -95,10 +93,20 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateReq
   return std::nullopt;
 }
 
-void Hub::announce_channels() {
-  const auto channels = store_.channels();
+void Hub::set_channels(std::vector<Channel> channels) {
   std::lock_guard lock(mutex_);
-  broadcast_locked(encode_active_channels(channels));
+  channels_ = std::move(channels);
+  broadcast_locked(encode_active_channels(channels_));
+}
+
+std::vector<Channel> Hub::channels() const {
+  std::lock_guard lock(mutex_);
+  return channels_;
+}
+
+void Hub::remember_user(const std::string& user_id, const std::string& username) {
+  std::lock_guard lock(mutex_);
+  known_users_[user_id] = username;
 }
 
 void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason) {

@@ -36,8 +36,8 @@ struct HubSettings {
 
 class Hub {
  public:
-  Hub(HubSettings settings, Store& store, MessageCache& cache, RateLimiter& limiter,
-      std::vector<Shard*> shards);
+  Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
+      RateLimiter& limiter, std::vector<Shard*> shards);
 
   // Registers the connection on its shard and queues its connect sequence (channels, recent
   // public messages after `since`, recent private messages, connected users); announces the
@@ -51,8 +51,11 @@ class Hub {
   std::optional<ProtocolError> post(const Participant& from, const ChatRequest& request);
   std::optional<ProtocolError> post(const Participant& from, const PrivateRequest& request);
 
-  // Sends active_channels to everyone (channels changed).
-  void announce_channels();
+  // Replaces the channel list (read from the store) and sends active_channels to everyone.
+  void set_channels(std::vector<Channel> channels);
+  std::vector<Channel> channels() const;
+  // Remembers a user for private messages (from the store's directory).
+  void remember_user(const std::string& user_id, const std::string& username);
   // Closes every connection of a user on every shard (a ban).
   void disconnect_user(const std::string& user_id, CloseCode code, std::string reason);
 
@@ -67,16 +70,16 @@ class Hub {
 
   void broadcast_locked(const Frame& frame, std::uint64_t except_connection = 0);
   std::vector<UserStatus> connected_users_locked() const;
-  bool has_channel(std::string_view name);
+  bool has_channel_locked(std::string_view name) const;
 
   HubSettings settings_;
-  Store& store_;
   MessageCache& cache_;
   RateLimiter& limiter_;
   std::vector<Shard*> shards_;
 
   // Serialises presence changes and accepted messages, so every shard sees one order.
   mutable std::mutex mutex_;
+  std::vector<Channel> channels_;
   std::unordered_map<std::string, Presence, StringHash, std::equal_to<>> online_;
   // Everyone seen since start (id -> username): private-message recipients.
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> known_users_;

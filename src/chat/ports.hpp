@@ -1,7 +1,7 @@
-// The ports the hub talks through: where channels live (Store), the recent-message cache and
-// cacheID counters (MessageCache), and the per-user rate limiter (RateLimiter). Implemented
-// in-process (cache/memory, store/memory) and later by SQLite, PostgreSQL and Valkey.
-// Calls here are synchronous and fast; the hub serialises them.
+// The hot ports the hub talks through on every message: the recent-message cache and cacheID
+// counters (MessageCache) and the per-user rate limiter (RateLimiter). Implemented in-process
+// (cache/memory) and by Valkey. Calls here are synchronous and fast; the hub serialises them.
+// The durable Store port is in chat/store.hpp.
 #pragma once
 
 #include <chrono>
@@ -14,13 +14,6 @@
 #include "chat/message.hpp"
 
 namespace natter::chat {
-
-class Store {
- public:
-  virtual ~Store() = default;
-  // All channels, ordered by sort_order then id.
-  virtual std::vector<Channel> channels() = 0;
-};
 
 class MessageCache {
  public:

@@ -8,7 +8,6 @@
 
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
-#include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
 namespace {
@@ -57,10 +56,10 @@ struct ManualShards {
 class HubTest : public ::testing::Test {
  protected:
   HubTest()
-      : store({"general", "random"}),
-        limiter({5, 60}),
+      : limiter({5, 60}),
         shards(2),
-        hub(HubSettings{}, store, cache, limiter, shards.pointers()) {}
+        hub(HubSettings{}, {{1, "general", "", 0}, {2, "random", "", 0}}, cache, limiter,
+            shards.pointers()) {}
 
   std::shared_ptr<FakeConnection> join(Participant p, std::optional<std::int64_t> since = {}) {
     auto c = std::make_shared<FakeConnection>();
@@ -69,7 +68,6 @@ class HubTest : public ::testing::Test {
     return c;
   }
 
-  store::MemoryStore store;
   cache::MemoryMessageCache cache;
   cache::MemoryRateLimiter limiter;
   ManualShards shards;
