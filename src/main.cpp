@@ -2,7 +2,6 @@
 // Nothing here but wiring.
 #include <cstdio>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,19 +14,16 @@
 #include "auth/token_verifier.hpp"
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
+#include "chat/commit_queue.hpp"
 #include "chat/hub.hpp"
+#include "chat/moderation.hpp"
+#include "common/worker_pool.hpp"
 #include "config/settings.hpp"
 #include "net/server.hpp"
 #include "net/server_context.hpp"
+#include "store/open_store.hpp"
 
 namespace {
-
-std::string random_id() {
-  std::random_device rd;
-  std::uniform_int_distribution<std::uint32_t> dist;
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:08x}{:04x}", dist(rd), dist(rd) & 0xffff,
-                     dist(rd) & 0xfff, (dist(rd) & 0x3fff) | 0x8000, dist(rd), dist(rd) & 0xffff);
-}
 
 int run(const natter::config::Settings& settings) {
   using namespace natter;
@@ -58,29 +54,59 @@ int run(const natter::config::Settings& settings) {
   verifier_settings.leeway = settings.token_leeway;
   auth::TokenVerifier verifier(verifier_settings, keys);
 
-  std::vector<chat::Channel> channels;
-  for (const auto& name : settings.channels) {
-    channels.push_back(chat::Channel{static_cast<std::int64_t>(channels.size() + 1), name, {}, 0});
+  // What lasts: open the store, apply migrations, and read what the hub starts from.
+  auto opened = store::open_store(settings.database_url);
+  if (!opened) {
+    throw std::runtime_error("NATTER_DATABASE_URL: " + opened.error().message);
   }
-  cache::MemoryMessageCache message_cache;
-  cache::MemoryRateLimiter limiter(
-      chat::RateLimit{settings.rate_limit_messages, settings.rate_limit_window_seconds});
+  chat::Store& store = **opened;
+  auto channels = store.seed_channels(settings.channels);
+  auto rate = store.rate_limit(chat::RateLimitRow{1, "", settings.rate_limit_messages,
+                                                  settings.rate_limit_window_seconds});
+  auto identity = store.server_identity(settings.server_name);
+  auto ids = store.stored_ids();
+  if (!channels || !rate || !identity || !ids) {
+    throw std::runtime_error("store: cannot read the initial state: " +
+                             (!channels ? channels.error() : !rate ? rate.error()
+                              : !identity ? identity.error() : ids.error()).message);
+  }
+  if (auto closed = store.close_open_sessions(chat::now_micros()); !closed) {
+    spdlog::warn("store: could not close sessions left open: {}", closed.error().message);
+  }
+
+  cache::MemoryMessageCache message_cache(cache::MemoryCacheLimits{}, ids->max_public_cache_id,
+                                          ids->max_private_cache_id);
+  if (auto recent = store.public_after(std::max<std::int64_t>(0, ids->max_public_cache_id - 500),
+                                       500)) {
+    for (const auto& m : *recent) message_cache.remember_public(m);
+  }
+  cache::MemoryRateLimiter limiter(chat::RateLimit{rate->message_limit, rate->window_seconds});
 
   const std::size_t threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   net::Shards shards(threads);
-  chat::Hub hub(chat::HubSettings{}, channels, message_cache, limiter, shards.hub_shards());
+  chat::CommitQueue commits(store, 100000);
+  chat::Hub hub(chat::HubSettings{}, *channels, message_cache, limiter, shards.hub_shards(),
+                &commits);
+  commits.start([&hub](const std::vector<chat::Accepted>& batch) { hub.deliver(batch); });
+  WorkerPool workers(settings.store_threads, 10000);
+  chat::Moderation moderation(store, hub);
 
-  net::ServerContext context{settings, {}, hub, shards.contexts(), verifier, jwks.get(),
-                             dev_signer ? &*dev_signer : nullptr, random_id()};
+  net::ServerContext context{settings,   {},          hub,          shards.contexts(),
+                             verifier,   jwks.get(),  dev_signer ? &*dev_signer : nullptr,
+                             identity->id, store,     workers,      moderation};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
 
   net::Server server(context, shards);
   server.bind();
   auto endpoint = server.local_endpoint();
-  spdlog::info("natter listening on {}:{} with {} shards", endpoint.address().to_string(),
-               endpoint.port(), threads);
-  return server.run();
+  spdlog::info("natter listening on {}:{} with {} shards, store {}", endpoint.address().to_string(),
+               endpoint.port(), threads, config::redact_url(settings.database_url));
+  const int code = server.run();
+  // Everything accepted is committed, and every session recorded, before exit.
+  commits.stop();
+  workers.stop();
+  return code;
 }
 
 }  // namespace

@@ -6,12 +6,12 @@
 namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-         RateLimiter& limiter, std::vector<Shard*> shards)
+         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits)
     : settings_(settings), cache_(cache), limiter_(limiter), shards_(std::move(shards)),
-      channels_(std::move(channels)) {}
+      commits_(commits), channels_(std::move(channels)) {}
 
 void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
-               std::optional<std::int64_t> since) {
+               std::optional<std::int64_t> since, std::vector<ChatMessage> older) {
   std::lock_guard lock(mutex_);
   known_users_[who.user_id] = who.username;
 
@@ -25,10 +25,16 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   std::vector<Frame> greeting;
   greeting.reserve(4);
   greeting.push_back(encode_active_channels(channels_));
-  if (auto recent = cache_.recent_public(since.value_or(0), settings_.replay_limit);
-      !recent.empty()) {
-    greeting.push_back(encode_bulk_chat_messages(recent));
+  const std::int64_t after = older.empty() ? since.value_or(0) : older.back().cache_id;
+  auto recent = cache_.recent_public(after, settings_.replay_limit);
+  if (!older.empty()) {
+    older.insert(older.end(), recent.begin(), recent.end());
+    if (older.size() > settings_.replay_limit) {
+      older.erase(older.begin(), older.end() - static_cast<std::ptrdiff_t>(settings_.replay_limit));
+    }
+    recent = std::move(older);
   }
+  if (!recent.empty()) greeting.push_back(encode_bulk_chat_messages(recent));
   if (auto mine = cache_.recent_private(who.user_id); !mine.empty()) {
     greeting.push_back(encode_bulk_private_messages(mine));
   }
@@ -58,7 +64,8 @@ bool Hub::has_channel_locked(std::string_view name) const {
                      [&](const Channel& c) { return c.name == name; });
 }
 
-std::optional<ProtocolError> Hub::post(const Participant& from, const ChatRequest& request) {
+std::optional<ProtocolError> Hub::post(const Participant& from, const ChatRequest& request,
+                                       CommitQueue::Refuse late) {
   ChatMessage message{std::nullopt, 0, from.user_id, from.username, request.channel,
                       request.message, now_micros()};
 
@@ -70,12 +77,17 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const ChatReques
       !decision.allowed) {
     return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
   }
-  cache_.append_public(message);
-  broadcast_locked(encode_chat_message(message));
+  message.cache_id = cache_.next_public_id();
+  if (!commits_) {
+    deliver_locked(message);
+  } else if (!commits_->enqueue(std::move(message), std::move(late))) {
+    return ProtocolError{ErrorCode::unavailable, "the store is not keeping up; try again", {}};
+  }
   return std::nullopt;
 }
 
-std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateRequest& request) {
+std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateRequest& request,
+                                       CommitQueue::Refuse late) {
   std::lock_guard lock(mutex_);
   auto recipient = known_users_.find(request.recipient_id);
   if (recipient == known_users_.end()) {
@@ -87,11 +99,34 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateReq
   }
   PrivateMessage message{std::nullopt,     0, from.user_id, from.username, request.recipient_id,
                          recipient->second, request.message, now_micros()};
-  cache_.append_private(message);
-  const Frame frame = encode_private_message(message);
-  for (auto* shard : shards_) shard->deliver_users(frame, message.owner_id, message.recipient_id);
+  message.cache_id = cache_.next_private_id();
+  if (!commits_) {
+    deliver_locked(message);
+  } else if (!commits_->enqueue(std::move(message), std::move(late))) {
+    return ProtocolError{ErrorCode::unavailable, "the store is not keeping up; try again", {}};
+  }
   return std::nullopt;
 }
+
+void Hub::deliver(const std::vector<Accepted>& batch) {
+  std::lock_guard lock(mutex_);
+  for (const auto& accepted : batch) {
+    std::visit([this](const auto& m) { deliver_locked(m); }, accepted);
+  }
+}
+
+void Hub::deliver_locked(const ChatMessage& message) {
+  cache_.remember_public(message);
+  broadcast_locked(encode_chat_message(message));
+}
+
+void Hub::deliver_locked(const PrivateMessage& message) {
+  cache_.remember_private(message);
+  const Frame frame = encode_private_message(message);
+  for (auto* shard : shards_) shard->deliver_users(frame, message.owner_id, message.recipient_id);
+}
+
+std::int64_t Hub::oldest_cached_public_id() { return cache_.oldest_public_id(); }
 
 void Hub::set_channels(std::vector<Channel> channels) {
   std::lock_guard lock(mutex_);

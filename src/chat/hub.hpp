@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "chat/commit_queue.hpp"
 #include "chat/connection.hpp"
 #include "chat/ports.hpp"
 #include "chat/protocol.hpp"
@@ -36,20 +37,32 @@ struct HubSettings {
 
 class Hub {
  public:
+  // With a CommitQueue, messages are delivered only once stored (embedded mode); without one
+  // they are delivered at once (tests, and deployments whose cache is the durable queue).
   Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-      RateLimiter& limiter, std::vector<Shard*> shards);
+      RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits = nullptr);
 
   // Registers the connection on its shard and queues its connect sequence (channels, recent
   // public messages after `since`, recent private messages, connected users); announces the
-  // user to everyone else on their first connection.
+  // user to everyone else on their first connection. `older` are public messages after
+  // `since` that the cache no longer holds (read from the store), oldest first.
   void join(const Participant& who, std::shared_ptr<Connection> connection,
-            std::optional<std::int64_t> since);
+            std::optional<std::int64_t> since, std::vector<ChatMessage> older = {});
+  // The oldest public cacheID the cache still holds (0 when empty): a `since` below it
+  // needs the store.
+  std::int64_t oldest_cached_public_id();
   // Call on the participant's own shard when its connection ends.
   void leave(const Participant& who);
 
   // Accepts a message and fans it out, or says why not. Never broadcasts a refused message.
-  std::optional<ProtocolError> post(const Participant& from, const ChatRequest& request);
-  std::optional<ProtocolError> post(const Participant& from, const PrivateRequest& request);
+  // `late` is called, from the commit thread, if the store refuses the message after it was
+  // accepted.
+  std::optional<ProtocolError> post(const Participant& from, const ChatRequest& request,
+                                    CommitQueue::Refuse late = {});
+  std::optional<ProtocolError> post(const Participant& from, const PrivateRequest& request,
+                                    CommitQueue::Refuse late = {});
+  // Delivers a committed batch, in order (the CommitQueue's deliver callback).
+  void deliver(const std::vector<Accepted>& batch);
 
   // Replaces the channel list (read from the store) and sends active_channels to everyone.
   void set_channels(std::vector<Channel> channels);
@@ -69,6 +82,8 @@ class Hub {
   };
 
   void broadcast_locked(const Frame& frame, std::uint64_t except_connection = 0);
+  void deliver_locked(const ChatMessage& message);
+  void deliver_locked(const PrivateMessage& message);
   std::vector<UserStatus> connected_users_locked() const;
   bool has_channel_locked(std::string_view name) const;
 
@@ -76,6 +91,7 @@ class Hub {
   MessageCache& cache_;
   RateLimiter& limiter_;
   std::vector<Shard*> shards_;
+  CommitQueue* commits_;
 
   // Serialises presence changes and accepted messages, so every shard sees one order.
   mutable std::mutex mutex_;

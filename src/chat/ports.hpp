@@ -18,10 +18,14 @@ namespace natter::chat {
 class MessageCache {
  public:
   virtual ~MessageCache() = default;
-  // Assigns the next public cacheID, keeps the message among the recent ones.
-  virtual std::int64_t append_public(ChatMessage& message) = 0;
-  // Assigns the next private cacheID, keeps it for its sender and its recipient.
-  virtual std::int64_t append_private(PrivateMessage& message) = 0;
+  // Takes the next cacheID of its kind: strictly increasing, never reused.
+  virtual std::int64_t next_public_id() = 0;
+  virtual std::int64_t next_private_id() = 0;
+  // Keeps a delivered message among the recent ones (for its sender and recipient).
+  virtual void remember_public(const ChatMessage& message) = 0;
+  virtual void remember_private(const PrivateMessage& message) = 0;
+  // The oldest public cacheID held (0 when none): replay from before it needs the store.
+  virtual std::int64_t oldest_public_id() = 0;
   // Recent public messages with cacheID > since, oldest first, at most `limit`.
   virtual std::vector<ChatMessage> recent_public(std::int64_t since, std::size_t limit) = 0;
   // Recent private messages sent by or to `user_id`, oldest first.

@@ -71,6 +71,19 @@ const std::vector<Option>& options() {
          s.listen_host = host;
          s.listen_port = static_cast<std::uint16_t>(to_int("listen", v.substr(colon + 1), 0, 65535));
        }},
+      {"database-url", "sqlite:natter.db",
+       "where messages last: sqlite:PATH, sqlite::memory:, or postgres://USER@HOST/DB",
+       [](Settings& s, const std::string& v) {
+         if (v.rfind("sqlite:", 0) != 0 && v.rfind("postgres://", 0) != 0 &&
+             v.rfind("postgresql://", 0) != 0 && v != "memory:") {
+           bad("database-url", v, "expected sqlite:PATH or postgres://...");
+         }
+         s.database_url = v;
+       }},
+      {"store-threads", "4", "threads running store calls off the IO threads",
+       [](Settings& s, const std::string& v) {
+         s.store_threads = static_cast<std::size_t>(to_int("store-threads", v, 1, 64));
+       }},
       {"jwks-url", "", "the identity provider's JWKS URL (else found through --oidc-issuer)",
        [](Settings& s, const std::string& v) { s.jwks_url = v; }},
       {"oidc-issuer", "", "OIDC issuer URL: checked against `iss`, and its discovery gives the JWKS",
@@ -195,6 +208,15 @@ std::string help_text() {
     out += '\n';
   }
   return out;
+}
+
+std::string redact_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 std::optional<Settings> load_settings(int argc, char** argv) {

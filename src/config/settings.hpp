@@ -28,6 +28,8 @@ struct Limits {
 };
 
 struct Settings {
+  std::string database_url = "sqlite:natter.db";
+  std::size_t store_threads = 4;
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 8080;
   std::string jwks_url;
@@ -63,5 +65,8 @@ class ConfigError : public std::runtime_error {
 std::optional<Settings> load_settings(int argc, char** argv);
 
 std::string help_text();
+
+// A URL fit for logs: any password in it replaced by "***".
+std::string redact_url(const std::string& url);
 
 }  // namespace natter::config

@@ -11,6 +11,7 @@
 
 #include "net/upgrade_auth.hpp"
 #include "net/websocket_session.hpp"
+#include "net/worker_call.hpp"
 
 namespace natter::net {
 namespace asio = boost::asio;
@@ -212,13 +213,41 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
         co_return;
       }
       auth::Identity identity = std::move(*decision.identity);
+      auto ban_query = [&context, id = identity.subject] {
+        return context.moderation.active_ban(id);
+      };
+      auto ban = co_await on_worker(context.workers, std::move(ban_query));
+      if (!ban || !*ban || **ban) {
+        const bool banned = ban && *ban && **ban;
+        auto res = banned ? error_response(request, http::status::forbidden, "banned",
+                                           chat::describe_ban(***ban))
+                          : error_response(request, http::status::service_unavailable,
+                                           "unavailable", "the store is unavailable");
+        spdlog::info("upgrade refused from {} for user={} id={}: {}", remote, identity.username,
+                     identity.subject, banned ? chat::describe_ban(***ban) : "store unavailable");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        co_return;
+      }
+      std::vector<chat::ChatMessage> older;
+      if (decision.since) {
+        const auto oldest = context.hub.oldest_cached_public_id();
+        if (oldest == 0 || *decision.since + 1 < oldest) {
+          auto replay_query = [&context, since = *decision.since] {
+            return context.store.public_after(since, 500);
+          };
+          auto stored = co_await on_worker(context.workers, std::move(replay_query));
+          if (stored && *stored) older = std::move(**stored);
+        }
+      }
       chat::Participant participant{context.next_connection_id++, shard, identity.subject,
                                     identity.username,
                                     identity.client_id == context.settings.dashboard_client};
       auto session = std::make_shared<WebSocketSession>(
           context, WebSocketSession::Stream(std::move(stream)), std::move(participant),
           std::move(identity), remote);
-      co_await session->run(std::move(request), decision.since, decision.bearer_subprotocol);
+      co_await session->run(std::move(request), decision.since, std::move(older),
+                            decision.bearer_subprotocol);
       co_return;
     }
 

@@ -15,6 +15,9 @@
 #include "auth/token_signer.hpp"
 #include "auth/token_verifier.hpp"
 #include "chat/hub.hpp"
+#include "chat/moderation.hpp"
+#include "chat/store.hpp"
+#include "common/worker_pool.hpp"
 #include "chat/protocol.hpp"
 #include "config/settings.hpp"
 
@@ -29,6 +32,9 @@ struct ServerContext {
   auth::JwksClient* jwks = nullptr;              // null in --dev mode
   const auth::TokenSigner* dev_signer = nullptr;  // set in --dev mode only
   std::string server_id;
+  chat::Store& store;
+  WorkerPool& workers;  // runs store calls off the shards
+  chat::Moderation& moderation;
 
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};

@@ -24,14 +24,15 @@ std::string_view trim(std::string_view s) {
 // back to this coroutine's executor.
 asio::awaitable<bool> refetch_keys(auth::JwksClient& jwks) {
   auto executor = co_await asio::this_coro::executor;
+  // Named, not a temporary in the co_await: see net/worker_call.hpp.
+  auto initiation = [&jwks, executor](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    jwks.refetch([shared, executor](bool fetched) {
+      asio::post(executor, [shared, fetched]() mutable { (*shared)(fetched); });
+    });
+  };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
-      [&jwks, executor](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        jwks.refetch([shared, executor](bool fetched) {
-          asio::post(executor, [shared, fetched]() mutable { (*shared)(fetched); });
-        });
-      },
-      asio::use_awaitable);
+      std::move(initiation), asio::use_awaitable);
 }
 
 UpgradeDecision refuse(http::status status, std::string code, std::string reason) {
@@ -82,7 +83,10 @@ asio::awaitable<UpgradeDecision> authorize_upgrade(ServerContext& context,
   if (token.empty()) co_return refuse(http::status::unauthorized, "unauthorized", "missing token");
 
   auto result = context.verifier.verify(token, std::chrono::system_clock::now());
-  if (!result.ok() && result.error == auth::TokenError::unknown_key && context.jwks) {
+  // An unknown kid may be a rotated key; no keys at all may be a first fetch still under way.
+  if (!result.ok() && context.jwks &&
+      (result.error == auth::TokenError::unknown_key ||
+       result.error == auth::TokenError::keys_unavailable)) {
     if (co_await refetch_keys(*context.jwks)) {
       result = context.verifier.verify(token, std::chrono::system_clock::now());
     }

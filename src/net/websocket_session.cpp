@@ -6,6 +6,8 @@
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/worker_call.hpp"
+
 namespace natter::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -31,7 +33,7 @@ WebSocketSession::WebSocketSession(ServerContext& context, Stream stream,
 
 asio::awaitable<void> WebSocketSession::run(
     beast::http::request<beast::http::string_body> request, std::optional<std::int64_t> since,
-    bool bearer_subprotocol) {
+    std::vector<chat::ChatMessage> older, bool bearer_subprotocol) {
   const auto& limits = context_.settings.limits;
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeout{};
@@ -55,9 +57,23 @@ asio::awaitable<void> WebSocketSession::run(
 
   auto self = shared_from_this();
   ++context_.websocket_sessions;
+  // The user directory and the session record (analytics); a store hiccup does not stop chat.
+  auto record = [this, started = chat::now_micros()] {
+    if (auto s = context_.store.upsert_user(identity_.subject, identity_.username, started); !s) {
+      spdlog::warn("store: could not record user {}: {}", identity_.subject, s.error().message);
+    }
+    return context_.store.open_session(identity_.subject, started);
+  };
+  auto opened = co_await on_worker(context_.workers, std::move(record));
+  if (opened && *opened) {
+    store_session_id_ = **opened;
+  } else {
+    spdlog::warn("store: could not record the session of user={} conn={}", participant_.username,
+                 participant_.connection_id);
+  }
   spdlog::info("connect user={} id={} client={} conn={} from {}", participant_.username,
                participant_.user_id, identity_.client_id, participant_.connection_id, remote_);
-  context_.hub.join(participant_, self, since);
+  context_.hub.join(participant_, self, since, std::move(older));
   joined_ = true;
 
   asio::co_spawn(ws_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
@@ -68,6 +84,14 @@ asio::awaitable<void> WebSocketSession::run(
 
   reading_done_ = true;
   context_.hub.leave(participant_);
+  if (store_session_id_) {
+    context_.workers.submit([&store = context_.store, id = *store_session_id_,
+                             ended = chat::now_micros()] {
+      if (auto s = store.close_session(id, ended); !s) {
+        spdlog::warn("store: could not close session {}: {}", id, s.error().message);
+      }
+    });
+  }
   expiry_.cancel();
   wake_writer();
   --context_.websocket_sessions;
@@ -103,7 +127,7 @@ asio::awaitable<void> WebSocketSession::read_loop() {
     if (!ws_.got_text()) {
       refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
     } else {
-      handle(std::string_view(static_cast<const char*>(buffer.data().data()), bytes));
+      co_await handle(std::string_view(static_cast<const char*>(buffer.data().data()), bytes));
     }
 
     // Flood guard: past the per-second budget, stop reading until the next second.
@@ -121,25 +145,49 @@ asio::awaitable<void> WebSocketSession::read_loop() {
   }
 }
 
-void WebSocketSession::handle(std::string_view text) {
+asio::awaitable<void> WebSocketSession::handle(std::string_view text) {
   auto parsed = chat::parse_request(text, context_.protocol_limits);
   if (parsed.error) {
     refuse(*parsed.error, parsed.ref);
-    return;
+    co_return;
   }
-  std::visit(
-      [&](auto& request) {
-        using T = std::decay_t<decltype(request)>;
-        if constexpr (std::is_same_v<T, chat::ChatRequest> ||
-                      std::is_same_v<T, chat::PrivateRequest>) {
-          if (auto error = context_.hub.post(participant_, request)) refuse(*error, parsed.ref);
-        } else if constexpr (std::is_same_v<T, chat::PingRequest>) {
-          reply(chat::encode_pong());
-        } else if constexpr (std::is_same_v<T, chat::RefreshTokenRequest>) {
-          refresh_token(request.token, parsed.ref);
-        }
-      },
-      *parsed.request);
+  std::optional<chat::ProtocolError> error;
+  if (auto* chat = std::get_if<chat::ChatRequest>(&*parsed.request)) {
+    error = context_.hub.post(participant_, *chat, late_refusal(parsed.ref));
+  } else if (auto* whisper = std::get_if<chat::PrivateRequest>(&*parsed.request)) {
+    error = co_await post_private(*whisper, parsed.ref);
+  } else if (std::holds_alternative<chat::PingRequest>(*parsed.request)) {
+    reply(chat::encode_pong());
+  } else if (auto* refresh = std::get_if<chat::RefreshTokenRequest>(&*parsed.request)) {
+    refresh_token(refresh->token, parsed.ref);
+  }
+  if (error) refuse(*error, parsed.ref);
+}
+
+asio::awaitable<std::optional<chat::ProtocolError>> WebSocketSession::post_private(
+    const chat::PrivateRequest& request, const std::string& ref) {
+  auto error = context_.hub.post(participant_, request, late_refusal(ref));
+  if (!error || error->code != ErrorCode::unknown_recipient) co_return error;
+  // Not seen since start: the user directory may know them.
+  auto lookup = [&store = context_.store, id = request.recipient_id] {
+    return store.username_of(id);
+  };
+  auto found = co_await on_worker(context_.workers, std::move(lookup));
+  if (!found || !*found) {
+    co_return chat::ProtocolError{ErrorCode::unavailable, "the store is unavailable", {}};
+  }
+  if (!**found) co_return error;
+  context_.hub.remember_user(request.recipient_id, ***found);
+  co_return context_.hub.post(participant_, request, late_refusal(ref));
+}
+
+chat::CommitQueue::Refuse WebSocketSession::late_refusal(const std::string& ref) {
+  return [weak = weak_from_this(), executor = ws_.get_executor(),
+          ref](const chat::ProtocolError& error) {
+    asio::post(executor, [weak, error, ref] {
+      if (auto self = weak.lock()) self->refuse(error, ref);
+    });
+  };
 }
 
 void WebSocketSession::refresh_token(const std::string& token, std::string_view ref) {
@@ -192,6 +240,17 @@ void WebSocketSession::close(CloseCode code, std::string_view reason) {
   if (close_code_) return;
   close_code_ = code;
   close_reason_ = std::string(reason);
+  if (code == CloseCode::too_slow) {
+    // It is not reading, so a close frame would only wait behind what it does not read: drop
+    // the connection now (after the caller's fan-out loop) and let presence catch up at once.
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
+                                                           ignored);
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
+    return;
+  }
   wake_writer();
   asio::co_spawn(ws_.get_executor(),
                  [self = shared_from_this()] {

@@ -34,8 +34,11 @@ class WebSocketSession final : public chat::Connection,
                    auth::Identity identity, std::string remote);
 
   // Completes the upgrade, joins the hub, and runs until the connection ends.
-  boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> request,
-                                   std::optional<std::int64_t> since, bool bearer_subprotocol);
+  // `older`: replayed public messages the cache no longer held (read from the store).
+  boost::asio::awaitable<void> run(
+      boost::beast::http::request<boost::beast::http::string_body> request,
+      std::optional<std::int64_t> since, std::vector<chat::ChatMessage> older,
+      bool bearer_subprotocol);
 
   void send(const chat::Frame& frame) override;
   void close(chat::CloseCode code, std::string_view reason) override;
@@ -45,7 +48,10 @@ class WebSocketSession final : public chat::Connection,
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> watch_expiry();
   boost::asio::awaitable<void> force_close_after(std::chrono::seconds delay);
-  void handle(std::string_view text);
+  boost::asio::awaitable<void> handle(std::string_view text);
+  boost::asio::awaitable<std::optional<chat::ProtocolError>> post_private(
+      const chat::PrivateRequest& request, const std::string& ref);
+  chat::CommitQueue::Refuse late_refusal(const std::string& ref);
   void refresh_token(const std::string& token, std::string_view ref);
   void reply(const chat::Frame& frame);
   void refuse(const chat::ProtocolError& error, std::string_view ref);
@@ -65,6 +71,7 @@ class WebSocketSession final : public chat::Connection,
   std::string close_reason_;
   bool reading_done_ = false;
   bool joined_ = false;
+  std::optional<std::int64_t> store_session_id_;
 };
 
 }  // namespace natter::net

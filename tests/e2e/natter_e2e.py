@@ -149,7 +149,7 @@ class IdentityProvider:
 
     REALM_PATH = "/realms/natter"
 
-    def __init__(self, keys: Iterable[SigningKey]):
+    def __init__(self, keys: Iterable[SigningKey], port: int = 0):
         self.keys: list[SigningKey] = list(keys)
         self.extra_jwks: list[dict] = []
         self.requests: dict[str, int] = {}
@@ -178,7 +178,7 @@ class IdentityProvider:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -288,8 +288,11 @@ class Natter:
         self.log_path = log_path
         self.expect_exit = False
         self._log = open(log_path, "wb")
+        # natter's default store is ./natter.db: each test's natters keep theirs in the
+        # test's own directory (shared by the natters of one test, as across a restart).
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     cwd=log_path.parent)
 
     @property
     def ws_url(self) -> str:

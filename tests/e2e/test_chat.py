@@ -243,3 +243,52 @@ async def test_application_ping(natter, idp):
     for _ in range(3):
         await a.ping()
     await a.close()
+
+
+async def test_history_keeps_the_latest_500_oldest_first(start_natter, idp):
+    natter = start_natter("--rate-limit", "100000/1", "--max-messages-per-second", "100000")
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    total = 520
+    for i in range(total):
+        await a.chat(f"h{i}")
+    ids = [(await a.recv_type("chat_message"))["payload"]["cacheID"] for _ in range(total)]
+    b = await join(natter, idp, make_user("bob"))
+    msgs = b.seq("bulk_chat_messages")["payload"]["messages"]
+    assert len(msgs) == 500
+    assert [m["message"] for m in msgs] == [f"h{i}" for i in range(total - 500, total)]
+    assert [m["cacheID"] for m in msgs] == ids[-500:]
+    await a.close()
+    await b.close()
+
+
+async def test_many_clients_at_once(natter, idp):
+    users = [make_user(f"user{i:02d}") for i in range(40)]
+    # max_queue=None: a client that is not being read must not stall its own closing handshake
+    clients = await asyncio.gather(*(join(natter, idp, u, max_queue=None) for u in users))
+    # whoever connected last saw everyone
+    everyone = sorted(u.sub for u in users)
+    listed = [sorted(x["id"] for x in c.seq("connected_users")["payload"]["users"])
+              for c in clients]
+    assert max(len(ids) for ids in listed) == 40
+    assert all(set(ids) <= set(everyone) for ids in listed)
+    # drain presence; every client ends up having heard of every other user exactly once
+    for c, ids in zip(clients, listed):
+        heard = set(ids)
+        while len(heard) < 40:
+            msg = await c.recv(5)
+            p = check_envelope(msg, "user_status")
+            assert p["status"] is True and p["id"] not in heard, p
+            heard.add(p["id"])
+        assert heard == set(everyone)
+    await clients[7].chat("to all forty")
+    for c in clients:
+        check_chat_message(await c.recv(), users[7], "to all forty")
+    for c in clients[1:]:
+        await c.close()
+    seen_offline = set()
+    while len(seen_offline) < 39:
+        p = check_envelope(await clients[0].recv(5), "user_status")
+        assert p["status"] is False, p
+        seen_offline.add(p["id"])
+    await clients[0].close()

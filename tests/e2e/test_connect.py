@@ -1,6 +1,7 @@
 """Connecting: the connect sequence, the three ways to present a token, refused upgrades,
 key rotation and an unreachable identity provider."""
 
+import asyncio
 import json
 import time
 
@@ -32,7 +33,8 @@ async def test_first_user_gets_channels_and_itself(natter, idp):
     c = await join(natter, idp, alice)
     assert c.types == ["active_channels", "connected_users"]
     channels = check_envelope(c.sequence[0], "active_channels")
-    assert channels == {"channels": [{"id": 1, "name": "general"}]}
+    # Seeded channels are ordered 1..n (sort_order is omitted only when 0).
+    assert channels == {"channels": [{"id": 1, "name": "general", "sort_order": 1}]}
     users = check_envelope(c.sequence[1], "connected_users")
     assert users == {"users": [alice.status(True)]}
     await c.ping()
@@ -43,7 +45,8 @@ async def test_channels_setting_gives_ids_in_order(start_natter, idp):
     natter = start_natter("--channels", "general,random,dev-talk")
     c = await join(natter, idp, make_user("alice"))
     assert check_envelope(c.sequence[0], "active_channels") == {"channels": [
-        {"id": 1, "name": "general"}, {"id": 2, "name": "random"}, {"id": 3, "name": "dev-talk"}]}
+        {"id": 1, "name": "general", "sort_order": 1}, {"id": 2, "name": "random", "sort_order": 2},
+        {"id": 3, "name": "dev-talk", "sort_order": 3}]}
     await c.close()
 
 
@@ -297,3 +300,46 @@ async def test_unreachable_provider_gives_503(start_natter, idp):
     # natter is still up
     status, _, _ = raw_upgrade(natter.port, "/ws")  # no token: still 401, not a crash
     assert status in (401, 503)
+
+
+async def test_cached_keys_survive_provider_outage(start_natter, idp):
+    natter = start_natter()
+    idp.close()  # the provider goes down after natter loaded its keys
+    alice = make_user("alice")
+    c = await join(natter, idp, alice)
+    assert c.seq("connected_users")["payload"]["users"] == [alice.status(True)]
+    await c.close()
+
+
+async def test_recovers_once_provider_comes_up(start_natter, keys):
+    port = free_port()
+    natter = start_natter("--jwks-min-refetch", "1", provider=None,
+                          jwks_url=f"http://127.0.0.1:{port}/jwks",
+                          issuer=f"http://127.0.0.1:{port}/realms/natter")
+    late = IdentityProvider([keys["rsa"]], port=port)
+    try:
+        assert late.issuer == f"http://127.0.0.1:{port}/realms/natter"
+        alice = make_user("alice")
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline:
+            status, _, _ = raw_upgrade(natter.port, "/ws?token=" + late.token(alice))
+            if status == 101:
+                break
+            assert status == 503, f"expected 503 while keys are missing, got {status}"
+            await asyncio.sleep(0.25)
+        assert status == 101, "natter never loaded the keys once the provider was up"
+        c = await join(natter, late, alice)
+        await c.close()
+    finally:
+        late.close()
+
+
+
+@pytest.mark.parametrize("since", ["abc", "-1", "1.5"])
+def test_bad_since_is_400(natter, idp, since):
+    status, hdrs, body = raw_upgrade(natter.port, f"/ws?since={since}&token="
+                                     + idp.token(make_user("alice")))
+    assert status == 400
+    doc = json.loads(body)
+    assert isinstance(doc["error"]["code"], str) and isinstance(doc["error"]["message"], str)

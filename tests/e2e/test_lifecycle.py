@@ -9,9 +9,10 @@ import subprocess
 
 import pytest
 
-from natter_e2e import (check_chat_message, check_envelope, clean_env, decode_unverified,
-                        free_port, http_json, http_request, join, make_user, natter_binary,
-                        wait_closed, ws_connect, read_connect_sequence, Client, User)
+from natter_e2e import (Client, RawWebSocket, User, check_chat_message, check_envelope,
+                        clean_env, decode_unverified, free_port, http_json, http_request, join,
+                        make_user, natter_binary, raw_upgrade, read_connect_sequence,
+                        wait_closed, ws_connect)
 
 ALL_SETTINGS = ["listen", "jwks-url", "oidc-issuer", "audience", "allowed-clients",
                 "dashboard-client", "admin-role", "role-claim", "channels", "max-message-bytes",
@@ -140,14 +141,15 @@ async def test_configured_entirely_by_environment(start_natter, idp):
         "NATTER_CHANNELS": "lobby,games"})
     c = await join(natter, idp, make_user("alice"))
     assert c.seq("active_channels")["payload"]["channels"] == [
-        {"id": 1, "name": "lobby"}, {"id": 2, "name": "games"}]
+        {"id": 1, "name": "lobby", "sort_order": 1}, {"id": 2, "name": "games", "sort_order": 2}]
     await c.close()
 
 
 async def test_flag_wins_over_environment(start_natter, idp):
     natter = start_natter("--channels", "from-flag", env={"NATTER_CHANNELS": "from-env"})
     c = await join(natter, idp, make_user("alice"))
-    assert c.seq("active_channels")["payload"]["channels"] == [{"id": 1, "name": "from-flag"}]
+    assert c.seq("active_channels")["payload"]["channels"] == [
+        {"id": 1, "name": "from-flag", "sort_order": 1}]
     await c.close()
 
 
@@ -231,3 +233,27 @@ def test_unknown_path_is_404_json(natter, path):
     assert set(doc) == {"error"}, doc
     assert isinstance(doc["error"].get("code"), str), doc
     assert isinstance(doc["error"].get("message"), str), doc
+
+
+async def test_shutdown_does_not_wait_forever_on_a_dead_peer(start_natter, idp):
+    """A peer that never answers the close handshake cannot hold natter past
+    --shutdown-timeout; meanwhile natter accepts no new connections."""
+    natter = start_natter("--shutdown-timeout", "2")
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    dead = RawWebSocket(natter.port, "/ws?token=" + idp.token(make_user("zombie")))
+    try:
+        assert (await a.recv_type("user_status"))["payload"]["username"] == "zombie"
+        natter.expect_exit = True
+        natter.signal(signal.SIGTERM)
+        assert await wait_closed(a.ws, 5) == 1001
+        try:
+            status, _, _ = raw_upgrade(natter.port, "/ws?token=" + idp.token(make_user("late")),
+                                       timeout=3)
+        except (OSError, AssertionError):  # refused, reset or closed: not accepting
+            status = None
+        assert status != 101, "natter accepted a new WebSocket while shutting down"
+        rc = await asyncio.to_thread(natter.wait, 10)
+        assert rc == 0, f"natter exited with {rc}"
+    finally:
+        dead.close()

@@ -146,7 +146,8 @@ async def test_slow_client_is_dropped_and_others_get_everything(start_natter, id
     and a reading client get every message, in order. About 8 MB is sent so that the kernel's
     socket buffers (up to 4 MB on loopback) cannot hide the slow reader from the server."""
     natter = start_natter("--send-queue-messages", "64", "--send-queue-bytes", "65536",
-                          "--rate-limit", "100000/1")
+                          "--rate-limit", "100000/1",
+                          "--max-messages-per-second", "100000")  # natter's read flood guard
     alice, carol, slowpoke = make_user("alice"), make_user("carol"), make_user("slowpoke")
     a = await join(natter, idp, alice)
     c = await join(natter, idp, carol)
@@ -185,11 +186,13 @@ async def test_slow_client_is_dropped_and_others_get_everything(start_natter, id
 
         # everyone else learns that the slow user left
         offline = slowpoke.status(False)
+        started = time.monotonic()
         for others, client in ((a_other, a), (c_other, c)):
             statuses = [m["payload"] for m in others if m["type"] == "user_status"]
             if offline not in statuses:
-                msg = await client.recv_type("user_status", 10)
+                msg = await client.recv_type("user_status", 20)
                 assert check_envelope(msg, "user_status") == offline
+        print(f"offline status {time.monotonic() - started:.1f}s after the last message")
 
         # The slow client itself finds its stream ended by the server (a 4008 close frame,
         # or just the end of the connection) after what was already in flight.
@@ -261,3 +264,29 @@ async def test_peer_that_never_answers_pings_is_dropped(start_natter, idp):
         await a.ping()
     finally:
         raw.close()
+
+
+async def test_silent_tcp_connection_is_dropped_by_handshake_timeout(start_natter, idp):
+    natter = start_natter("--handshake-timeout", "1")
+    sock = socket.create_connection(("127.0.0.1", natter.port))
+    try:
+        sock.settimeout(10)
+        try:
+            data = await asyncio.to_thread(sock.recv, 4096)
+        except socket.timeout:
+            raise AssertionError("a connection that never sent a request is still open "
+                                 "after 10 s") from None
+        except ConnectionResetError:
+            data = b""
+        # natter may answer 408 or just close; either way the connection ends
+        while data:
+            more = await asyncio.to_thread(sock.recv, 4096)
+            if not more:
+                break
+            data += more
+        assert data == b"" or data.startswith(b"HTTP/1.1 408"), data[:100]
+    finally:
+        sock.close()
+    # and natter serves others meanwhile
+    c = await join(natter, idp, make_user("alice"))
+    await c.ping()

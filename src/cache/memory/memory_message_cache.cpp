@@ -9,24 +9,36 @@ MemoryMessageCache::MemoryMessageCache(MemoryCacheLimits limits, std::int64_t la
                                        std::int64_t last_private_id)
     : limits_(limits), last_public_id_(last_public_id), last_private_id_(last_private_id) {}
 
-std::int64_t MemoryMessageCache::append_public(chat::ChatMessage& message) {
+std::int64_t MemoryMessageCache::next_public_id() {
   std::lock_guard lock(mutex_);
-  message.cache_id = ++last_public_id_;
-  public_.push_back(message);
+  return ++last_public_id_;
+}
+
+std::int64_t MemoryMessageCache::next_private_id() {
+  std::lock_guard lock(mutex_);
+  return ++last_private_id_;
+}
+
+void MemoryMessageCache::remember_public(const chat::ChatMessage& message) {
+  std::lock_guard lock(mutex_);
+  // Kept in cacheID order; a late arrival (warming from the store) is put in its place.
+  auto at = std::upper_bound(public_.begin(), public_.end(), message.cache_id,
+                             [](std::int64_t id, const chat::ChatMessage& m) {
+                               return id < m.cache_id;
+                             });
+  if (at != public_.begin() && std::prev(at)->cache_id == message.cache_id) return;
+  public_.insert(at, message);
   while (public_.size() > limits_.recent_public) public_.pop_front();
-  return message.cache_id;
 }
 
-std::int64_t MemoryMessageCache::append_private(chat::PrivateMessage& message) {
+void MemoryMessageCache::remember_private(const chat::PrivateMessage& message) {
   std::lock_guard lock(mutex_);
-  message.cache_id = ++last_private_id_;
-  remember_private(message.owner_id, message);
-  if (message.recipient_id != message.owner_id) remember_private(message.recipient_id, message);
-  return message.cache_id;
+  remember_for(message.owner_id, message);
+  if (message.recipient_id != message.owner_id) remember_for(message.recipient_id, message);
 }
 
-void MemoryMessageCache::remember_private(const std::string& user_id,
-                                          const chat::PrivateMessage& message) {
+void MemoryMessageCache::remember_for(const std::string& user_id,
+                                      const chat::PrivateMessage& message) {
   auto it = private_.find(user_id);
   if (it == private_.end()) {
     if (private_.size() >= limits_.max_private_users) {
@@ -37,6 +49,11 @@ void MemoryMessageCache::remember_private(const std::string& user_id,
   }
   it->second.push_back(message);
   while (it->second.size() > limits_.recent_private_per_user) it->second.pop_front();
+}
+
+std::int64_t MemoryMessageCache::oldest_public_id() {
+  std::lock_guard lock(mutex_);
+  return public_.empty() ? 0 : public_.front().cache_id;
 }
 
 std::vector<chat::ChatMessage> MemoryMessageCache::recent_public(std::int64_t since,

@@ -23,14 +23,17 @@ class MemoryMessageCache final : public chat::MessageCache {
   explicit MemoryMessageCache(MemoryCacheLimits limits = {}, std::int64_t last_public_id = 0,
                               std::int64_t last_private_id = 0);
 
-  std::int64_t append_public(chat::ChatMessage& message) override;
-  std::int64_t append_private(chat::PrivateMessage& message) override;
+  std::int64_t next_public_id() override;
+  std::int64_t next_private_id() override;
+  void remember_public(const chat::ChatMessage& message) override;
+  void remember_private(const chat::PrivateMessage& message) override;
+  std::int64_t oldest_public_id() override;
   std::vector<chat::ChatMessage> recent_public(std::int64_t since, std::size_t limit) override;
   std::vector<chat::PrivateMessage> recent_private(std::string_view user_id) override;
   std::vector<std::int64_t> remove_public(std::span<const std::int64_t> cache_ids) override;
 
  private:
-  void remember_private(const std::string& user_id, const chat::PrivateMessage& message);
+  void remember_for(const std::string& user_id, const chat::PrivateMessage& message);
 
   MemoryCacheLimits limits_;
   std::mutex mutex_;

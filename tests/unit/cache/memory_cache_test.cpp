@@ -14,7 +14,9 @@ TEST(MemoryMessageCache, AssignsIncreasingIdsAndKeepsTheRecent) {
   MemoryMessageCache cache(MemoryCacheLimits{3, 2, 10}, 100);
   for (int i = 0; i < 5; ++i) {
     auto m = msg(std::to_string(i));
-    EXPECT_EQ(cache.append_public(m), 101 + i);
+    m.cache_id = cache.next_public_id();
+    EXPECT_EQ(m.cache_id, 101 + i);
+    cache.remember_public(m);
   }
   auto recent = cache.recent_public(0, 500);
   ASSERT_EQ(recent.size(), 3u);
@@ -31,7 +33,8 @@ TEST(MemoryMessageCache, RemovesPublicMessages) {
   MemoryMessageCache cache;
   for (int i = 0; i < 3; ++i) {
     auto m = msg("x");
-    cache.append_public(m);
+    m.cache_id = cache.next_public_id();
+    cache.remember_public(m);
   }
   std::vector<std::int64_t> ids{2, 9};
   EXPECT_EQ(cache.remove_public(ids), std::vector<std::int64_t>{2});
@@ -42,15 +45,32 @@ TEST(MemoryMessageCache, KeepsPrivateHistoryPerUserBounded) {
   MemoryMessageCache cache(MemoryCacheLimits{10, 2, 10});
   for (int i = 0; i < 3; ++i) {
     chat::PrivateMessage p{std::nullopt, 0, "a", "alice", "b", "bob", "hi", {}};
-    EXPECT_EQ(cache.append_private(p), i + 1);
+    p.cache_id = cache.next_private_id();
+    EXPECT_EQ(p.cache_id, i + 1);
+    cache.remember_private(p);
   }
   EXPECT_EQ(cache.recent_private("a").size(), 2u);
   EXPECT_EQ(cache.recent_private("b").size(), 2u);
   EXPECT_EQ(cache.recent_private("b").front().cache_id, 2);
   EXPECT_TRUE(cache.recent_private("c").empty());
-  chat::PrivateMessage self{std::nullopt, 0, "c", "carol", "c", "carol", "note", {}};
-  cache.append_private(self);
+  chat::PrivateMessage self{std::nullopt, 4, "c", "carol", "c", "carol", "note", {}};
+  cache.remember_private(self);
   EXPECT_EQ(cache.recent_private("c").size(), 1u);
+}
+
+TEST(MemoryMessageCache, StartsAboveStoredIdsAndKeepsOrderWhenWarmed) {
+  MemoryMessageCache cache(MemoryCacheLimits{3, 2, 10}, 40, 7);
+  EXPECT_EQ(cache.next_public_id(), 41);
+  EXPECT_EQ(cache.next_private_id(), 8);
+  for (std::int64_t id : {41, 39, 40, 40}) {
+    auto m = msg("w");
+    m.cache_id = id;
+    cache.remember_public(m);
+  }
+  auto recent = cache.recent_public(0, 10);
+  ASSERT_EQ(recent.size(), 3u);
+  EXPECT_EQ(recent[0].cache_id, 39);
+  EXPECT_EQ(recent[2].cache_id, 41);
 }
 
 TEST(MemoryRateLimiter, AllowsTheLimitPerSlidingWindow) {
