@@ -94,7 +94,8 @@ int run(const natter::config::Settings& settings) {
 
   net::ServerContext context{settings,   {},          hub,          shards.contexts(),
                              verifier,   jwks.get(),  dev_signer ? &*dev_signer : nullptr,
-                             identity->id, store,     workers,      moderation};
+                             identity->id, store,     workers,      moderation,
+                             message_cache, limiter};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
 
   net::Server server(context, shards);

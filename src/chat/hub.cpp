@@ -144,6 +144,13 @@ void Hub::remember_user(const std::string& user_id, const std::string& username)
   known_users_[user_id] = username;
 }
 
+void Hub::remove_messages(std::span<const std::int64_t> cache_ids) {
+  if (cache_ids.empty()) return;
+  std::lock_guard lock(mutex_);
+  cache_.remove_public(cache_ids);
+  broadcast_locked(encode_messages_deleted(cache_ids));
+}
+
 void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason) {
   for (auto* shard : shards_) {
     shard->run([shard, user_id, code, reason] { shard->close_user(user_id, code, reason); });

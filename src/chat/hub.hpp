@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -69,6 +70,9 @@ class Hub {
   std::vector<Channel> channels() const;
   // Remembers a user for private messages (from the store's directory).
   void remember_user(const std::string& user_id, const std::string& username);
+  // Forgets deleted public messages (the cache no longer replays them) and tells everyone
+  // which cacheIDs are gone (messages_deleted), held in the cache or not.
+  void remove_messages(std::span<const std::int64_t> cache_ids);
   // Closes every connection of a user on every shard (a ban).
   void disconnect_user(const std::string& user_id, CloseCode code, std::string reason);
 

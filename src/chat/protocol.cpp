@@ -196,7 +196,8 @@ Frame envelope(std::string_view type, std::string_view sender, json::value paylo
   o.emplace("type", type);
   o.emplace("sender", sender);
   o.emplace("payload", std::move(payload));
-  return std::make_shared<const std::string>(json::serialize(o));
+  const std::string json = json::serialize(o);
+  return make_frame(Opcode::text, json);
 }
 
 json::object to_json(const ChatMessage& m) {

@@ -1,6 +1,6 @@
 // The wire protocol (shared/PROTOCOL.md sections 2 to 4): parsing and validating what clients
-// send, encoding what the server sends. Each server message is encoded once into an immutable
-// buffer (Frame) that every recipient shares. Knows nothing of sockets.
+// send, encoding what the server sends. Each server message is encoded once into a whole
+// WebSocket frame (chat/frame.hpp) that every recipient shares. Knows nothing of sockets.
 #pragma once
 
 #include <chrono>
@@ -13,11 +13,10 @@
 #include <variant>
 #include <vector>
 
+#include "chat/frame.hpp"
 #include "chat/message.hpp"
 
 namespace natter::chat {
-
-using Frame = std::shared_ptr<const std::string>;
 
 enum class ErrorCode {
   invalid_json,
@@ -80,6 +79,7 @@ bool is_clean_text(std::string_view text);
 
 std::string format_time(TimePoint t);  // 2026-11-27T10:15:30.123456Z
 
+// Each encoder returns a whole text frame; chat::frame_payload() gives back the JSON.
 Frame encode_chat_message(const ChatMessage& m);
 Frame encode_private_message(const PrivateMessage& m);
 Frame encode_bulk_chat_messages(std::span<const ChatMessage> messages);

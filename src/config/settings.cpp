@@ -139,6 +139,22 @@ const std::vector<Option>& options() {
          s.limits.max_messages_per_second =
              static_cast<std::size_t>(to_int("max-messages-per-second", v, 1, 1000000));
        }},
+      {"max-body-bytes", "1048576", "largest REST request body; bigger is refused with 413",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_http_body_bytes =
+             static_cast<std::size_t>(to_int("max-body-bytes", v, 1024, 64 << 20));
+       }},
+      {"cors-origins", "",
+       "comma list of browser origins allowed to call the REST API (\"*\": any); default none",
+       [](Settings& s, const std::string& v) {
+         s.cors_origins = to_list(v);
+         for (auto& origin : s.cors_origins) {
+           if (origin != "*" && origin.find("://") == std::string::npos) {
+             bad("cors-origins", v, "an origin is SCHEME://HOST[:PORT] or *");
+           }
+           while (origin.size() > 1 && origin.back() == '/') origin.pop_back();
+         }
+       }},
       {"idle-timeout", "60", "seconds without an answer to pings before a peer is dropped",
        [](Settings& s, const std::string& v) { s.limits.idle_timeout = to_seconds("idle-timeout", v); }},
       {"handshake-timeout", "10", "seconds to send the HTTP request / finish the upgrade",

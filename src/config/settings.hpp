@@ -52,6 +52,8 @@ struct Settings {
   std::string log_level = "info";
   std::string public_url;
   std::string server_name = "natter";
+  // Origins allowed to call the REST API from a browser (CORS); empty: none, "*": any.
+  std::vector<std::string> cors_origins;
   Limits limits;
 };
 

@@ -9,6 +9,7 @@
 #include <boost/url.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/api.hpp"
 #include "net/upgrade_auth.hpp"
 #include "net/websocket_session.hpp"
 #include "net/worker_call.hpp"
@@ -243,15 +244,27 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       chat::Participant participant{context.next_connection_id++, shard, identity.subject,
                                     identity.username,
                                     identity.client_id == context.settings.dashboard_client};
+      // The session runs on its own, so this coroutine's HTTP buffer, parser and stream are
+      // freed now rather than kept for the connection's life.
+      const auto executor = stream.get_executor();
+      const auto early = buffer.cdata();
       auto session = std::make_shared<WebSocketSession>(
-          context, WebSocketSession::Stream(std::move(stream)), std::move(participant),
-          std::move(identity), remote);
-      co_await session->run(std::move(request), decision.since, std::move(older),
-                            decision.bearer_subprotocol);
+          context, stream.release_socket(),
+          std::string_view(static_cast<const char*>(early.data()), early.size()),
+          std::move(participant), std::move(identity), remote);
+      asio::co_spawn(
+          executor,
+          [session, request = std::move(request), since = decision.since, older = std::move(older),
+           bearer = decision.bearer_subprotocol]() mutable {
+            return session->run(std::move(request), since, std::move(older), bearer);
+          },
+          asio::detached);
       co_return;
     }
 
-    Response res = route(context, request, endpoint.address());
+    const auto peer = endpoint.address();
+    auto api_response = co_await api::serve(context, request, peer);
+    Response res = api_response ? std::move(*api_response) : route(context, request, peer);
     if (request.method() == http::verb::head) res.body().clear();
     const bool keep_alive = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));

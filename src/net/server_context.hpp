@@ -35,6 +35,8 @@ struct ServerContext {
   chat::Store& store;
   WorkerPool& workers;  // runs store calls off the shards
   chat::Moderation& moderation;
+  chat::MessageCache& cache;
+  chat::RateLimiter& limiter;
 
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};

@@ -2,11 +2,12 @@
 #include "net/upgrade_auth.hpp"
 
 #include <charconv>
-#include <memory>
 
 #include <boost/asio.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url.hpp>
+
+#include "net/token_check.hpp"
 
 namespace natter::net {
 namespace asio = boost::asio;
@@ -18,21 +19,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// Waits for a JWKS refetch without blocking the shard: the JWKS thread's answer is posted
-// back to this coroutine's executor.
-asio::awaitable<bool> refetch_keys(auth::JwksClient& jwks) {
-  auto executor = co_await asio::this_coro::executor;
-  // Named, not a temporary in the co_await: see net/worker_call.hpp.
-  auto initiation = [&jwks, executor](auto handler) {
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    jwks.refetch([shared, executor](bool fetched) {
-      asio::post(executor, [shared, fetched]() mutable { (*shared)(fetched); });
-    });
-  };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
-      std::move(initiation), asio::use_awaitable);
 }
 
 UpgradeDecision refuse(http::status status, std::string code, std::string reason) {
@@ -82,15 +68,7 @@ asio::awaitable<UpgradeDecision> authorize_upgrade(ServerContext& context,
   }
   if (token.empty()) co_return refuse(http::status::unauthorized, "unauthorized", "missing token");
 
-  auto result = context.verifier.verify(token, std::chrono::system_clock::now());
-  // An unknown kid may be a rotated key; no keys at all may be a first fetch still under way.
-  if (!result.ok() && context.jwks &&
-      (result.error == auth::TokenError::unknown_key ||
-       result.error == auth::TokenError::keys_unavailable)) {
-    if (co_await refetch_keys(*context.jwks)) {
-      result = context.verifier.verify(token, std::chrono::system_clock::now());
-    }
-  }
+  auto result = co_await check_token(context, token);
   if (!result.ok()) {
     if (result.error == auth::TokenError::keys_unavailable) {
       co_return refuse(http::status::service_unavailable, "unavailable",

@@ -1,5 +1,9 @@
-// The WebSocket session's read loop, writer and timers.
+// The WebSocket session: the upgrade, then RFC 6455 on the raw socket (frames parsed by
+// WsReader, written whole and gathered by one writer), the flood guard and the timers.
 #include "net/websocket_session.hpp"
+
+#include <algorithm>
+#include <span>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -13,47 +17,73 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using asio::use_awaitable;
+using asio::ip::tcp;
 using chat::CloseCode;
 using chat::ErrorCode;
 
 namespace {
-constexpr auto kTokenCheckGrace = std::chrono::seconds(0);
+// One write gathers at most this much of the queue (the kernel takes 64 buffers per sendmsg).
+constexpr std::size_t kMaxWriteBuffers = 256;
+constexpr std::size_t kMaxWriteBytes = 1u << 20;
+// Queue capacity kept across writes; a burst's bigger queue is given back once drained.
+constexpr std::size_t kKeptQueueCapacity = 64;
+
+chat::Frame close_frame(std::uint16_t code, std::string_view reason) {
+  std::string payload;
+  payload.reserve(2 + reason.size());
+  payload.push_back(static_cast<char>(code >> 8));
+  payload.push_back(static_cast<char>(code & 0xFF));
+  payload.append(reason.substr(0, 123));
+  return chat::make_frame(chat::Opcode::close, payload);
 }
 
-WebSocketSession::WebSocketSession(ServerContext& context, Stream stream,
-                                   chat::Participant participant, auth::Identity identity,
-                                   std::string remote)
+const chat::Frame& ping_frame() {
+  static const chat::Frame frame = chat::make_frame(chat::Opcode::ping, {});
+  return frame;
+}
+}  // namespace
+
+WebSocketSession::WebSocketSession(ServerContext& context, tcp::socket socket,
+                                   std::string_view early_bytes, chat::Participant participant,
+                                   auth::Identity identity, std::string remote)
     : context_(context),
-      ws_(std::move(stream)),
+      socket_(std::move(socket)),
       participant_(std::move(participant)),
       identity_(std::move(identity)),
       remote_(std::move(remote)),
-      writer_wake_(ws_.get_executor()),
-      expiry_(ws_.get_executor()) {}
+      reader_(context.settings.limits.max_frame_bytes),
+      writer_wake_(socket_.get_executor()),
+      watchdog_timer_(socket_.get_executor()) {
+  reader_.append(early_bytes);
+}
 
 asio::awaitable<void> WebSocketSession::run(
     beast::http::request<beast::http::string_body> request, std::optional<std::int64_t> since,
     std::vector<chat::ChatMessage> older, bool bearer_subprotocol) {
   const auto& limits = context_.settings.limits;
-  beast::get_lowest_layer(ws_).expires_never();
-  websocket::stream_base::timeout timeout{};
-  timeout.handshake_timeout = limits.handshake_timeout;
-  timeout.idle_timeout = limits.idle_timeout;
-  timeout.keep_alive_pings = true;
-  ws_.set_option(timeout);
-  ws_.read_message_max(limits.max_frame_bytes);
-  ws_.auto_fragment(false);
-  ws_.set_option(websocket::stream_base::decorator([bearer_subprotocol](websocket::response_type& res) {
-    res.set(beast::http::field::server, "natter");
-    if (bearer_subprotocol) res.set(beast::http::field::sec_websocket_protocol, "bearer");
-  }));
-
-  auto [ec] = co_await ws_.async_accept(request, asio::as_tuple(use_awaitable));
-  if (ec) {
-    spdlog::info("websocket upgrade from {} failed: {}", remote_, ec.message());
-    co_return;
+  {
+    // Beast answers the upgrade (or refuses it); then the socket is ours again.
+    websocket::stream<beast::tcp_stream> ws(std::move(socket_));
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = limits.handshake_timeout;
+    timeout.idle_timeout = websocket::stream_base::none();
+    timeout.keep_alive_pings = false;
+    ws.set_option(timeout);
+    ws.set_option(
+        websocket::stream_base::decorator([bearer_subprotocol](websocket::response_type& res) {
+          res.set(beast::http::field::server, "natter");
+          if (bearer_subprotocol) res.set(beast::http::field::sec_websocket_protocol, "bearer");
+        }));
+    auto [ec] = co_await ws.async_accept(request, asio::as_tuple(use_awaitable));
+    if (ec) {
+      spdlog::info("websocket upgrade from {} failed: {}", remote_, ec.message());
+      co_return;
+    }
+    socket_ = ws.next_layer().release_socket();
   }
-  ws_.text(true);
+  request = {};
+  beast::error_code ignored;
+  socket_.non_blocking(true, ignored);
 
   auto self = shared_from_this();
   ++context_.websocket_sessions;
@@ -76,8 +106,11 @@ asio::awaitable<void> WebSocketSession::run(
   context_.hub.join(participant_, self, since, std::move(older));
   joined_ = true;
 
-  asio::co_spawn(ws_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
-  asio::co_spawn(ws_.get_executor(), [self]() { return self->watch_expiry(); }, asio::detached);
+  last_received_ = last_ping_ = Clock::now();
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
   if (context_.shutting_down) close(CloseCode::going_away, "server shutting down");
 
   co_await read_loop();
@@ -92,7 +125,7 @@ asio::awaitable<void> WebSocketSession::run(
       }
     });
   }
-  expiry_.cancel();
+  watchdog_timer_.cancel();
   wake_writer();
   --context_.websocket_sessions;
   spdlog::info("disconnect user={} conn={}{}", participant_.username, participant_.connection_id,
@@ -100,46 +133,93 @@ asio::awaitable<void> WebSocketSession::run(
 }
 
 asio::awaitable<void> WebSocketSession::read_loop() {
-  beast::flat_buffer buffer;
-  const auto per_second = context_.settings.limits.max_messages_per_second;
-  auto window_start = std::chrono::steady_clock::now();
+  const auto& limits = context_.settings.limits;
+  const auto per_second = limits.max_messages_per_second;
+  auto window_start = Clock::now();
   std::size_t in_window = 0;
-  asio::steady_timer pause(ws_.get_executor());
+  bool discarding = false;  // after a protocol error: nothing more is parsed
 
   for (;;) {
-    buffer.clear();
-    auto [ec, bytes] = co_await ws_.async_read(buffer, asio::as_tuple(use_awaitable));
-    if (ec) {
-      if (ec == websocket::error::message_too_big) {
-        spdlog::warn("user={} conn={} sent a message over {} bytes: closed 1009",
-                     participant_.username, participant_.connection_id,
-                     context_.settings.limits.max_frame_bytes);
-        close_code_ = CloseCode::too_big;
-      } else if (ec != websocket::error::closed && ec != asio::error::operation_aborted &&
-                 ec != asio::error::eof && ec != asio::error::connection_reset) {
-        spdlog::info("user={} conn={} read ended: {}", participant_.username,
-                     participant_.connection_id, ec.message());
+    const auto event = discarding ? WsReader::Event::need_more : reader_.next();
+    switch (event) {
+      case WsReader::Event::need_more: {
+        reader_.trim();
+        auto [wait_ec] =
+            co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(use_awaitable));
+        if (wait_ec || socket_shut_) co_return;
+        auto room = reader_.prepare();
+        beast::error_code ec;
+        const std::size_t n = socket_.read_some(asio::buffer(room.data(), room.size()), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+        if (ec) {
+          if (ec != asio::error::eof && ec != asio::error::connection_reset &&
+              ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) {
+            spdlog::info("user={} conn={} read ended: {}", participant_.username,
+                         participant_.connection_id, ec.message());
+          }
+          shut();
+          co_return;
+        }
+        reader_.commit(n);
+        last_received_ = Clock::now();
+        if (discarding) reader_.discard();
+        continue;
       }
-      co_return;
+      case WsReader::Event::ping:
+        if (!close_frame_) send(chat::make_frame(chat::Opcode::pong, reader_.payload()));
+        continue;
+      case WsReader::Event::pong:
+        continue;
+      case WsReader::Event::close:
+        peer_closed_ = true;
+        if (close_sent_) {
+          shut();
+        } else if (!close_frame_) {
+          const auto code = reader_.peer_close_code();
+          begin_close(
+              code == 1005 ? chat::make_frame(chat::Opcode::close, {}) : close_frame(code, {}),
+              false);
+        }
+        co_return;
+      case WsReader::Event::error:
+        if (reader_.error_code() == 1009) {
+          spdlog::warn("user={} conn={} sent a message over {} bytes: closed 1009",
+                       participant_.username, participant_.connection_id, limits.max_frame_bytes);
+        } else {
+          spdlog::info("user={} conn={} read ended: {} (closing {})", participant_.username,
+                       participant_.connection_id, reader_.error_reason(), reader_.error_code());
+        }
+        discarding = true;
+        reader_.discard();
+        if (!close_frame_) {
+          // A protocol close code outside chat::CloseCode's list: kept for the disconnect line.
+          close_code_ = static_cast<CloseCode>(reader_.error_code());
+          begin_close(close_frame(reader_.error_code(), reader_.error_reason()), true);
+        }
+        continue;
+      case WsReader::Event::text:
+      case WsReader::Event::binary:
+        break;
     }
-    if (close_code_) continue;  // closing: drain reads until the close handshake completes
+    if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
 
-    if (!ws_.got_text()) {
+    if (event == WsReader::Event::binary) {
       refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
     } else {
-      co_await handle(std::string_view(static_cast<const char*>(buffer.data().data()), bytes));
+      co_await handle(reader_.payload());
     }
 
     // Flood guard: past the per-second budget, stop reading until the next second.
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::now();
     if (now - window_start >= std::chrono::seconds(1)) {
       window_start = now;
       in_window = 0;
     }
     if (++in_window >= per_second) {
+      asio::steady_timer pause(socket_.get_executor());
       pause.expires_at(window_start + std::chrono::seconds(1));
       co_await pause.async_wait(asio::as_tuple(use_awaitable));
-      window_start = std::chrono::steady_clock::now();
+      window_start = Clock::now();
       in_window = 0;
     }
   }
@@ -182,7 +262,7 @@ asio::awaitable<std::optional<chat::ProtocolError>> WebSocketSession::post_priva
 }
 
 chat::CommitQueue::Refuse WebSocketSession::late_refusal(const std::string& ref) {
-  return [weak = weak_from_this(), executor = ws_.get_executor(),
+  return [weak = weak_from_this(), executor = socket_.get_executor(),
           ref](const chat::ProtocolError& error) {
     asio::post(executor, [weak, error, ref] {
       if (auto self = weak.lock()) self->refuse(error, ref);
@@ -203,7 +283,7 @@ void WebSocketSession::refresh_token(const std::string& token, std::string_view 
     return;
   }
   identity_.expires_at = result.identity->expires_at;
-  expiry_.cancel();  // watch_expiry re-arms with the new time
+  watchdog_timer_.cancel();  // the watchdog re-arms with the new time
   spdlog::debug("user={} conn={} refreshed its token", participant_.username,
                 participant_.connection_id);
 }
@@ -222,7 +302,7 @@ void WebSocketSession::refuse(const chat::ProtocolError& error, std::string_view
 void WebSocketSession::reply(const chat::Frame& frame) { send(frame); }
 
 void WebSocketSession::send(const chat::Frame& frame) {
-  if (close_code_ || reading_done_) return;
+  if (close_code_ || close_frame_ || reading_done_) return;
   const auto& limits = context_.settings.limits;
   if (queue_.size() >= limits.send_queue_messages ||
       queued_bytes_ + frame->size() > limits.send_queue_bytes) {
@@ -233,84 +313,134 @@ void WebSocketSession::send(const chat::Frame& frame) {
   }
   queued_bytes_ += frame->size();
   queue_.push_back(frame);
-  if (queue_.size() == 1) wake_writer();
+  if (queued_frames() == 1) wake_writer();
 }
 
 void WebSocketSession::close(CloseCode code, std::string_view reason) {
-  if (close_code_) return;
+  if (close_code_ || close_frame_ || reading_done_) return;
   close_code_ = code;
   close_reason_ = std::string(reason);
   if (code == CloseCode::too_slow) {
     // It is not reading, so a close frame would only wait behind what it does not read: drop
     // the connection now (after the caller's fan-out loop) and let presence catch up at once.
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
-                                                           ignored);
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-    });
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->shut(); });
     return;
   }
+  begin_close(close_frame(static_cast<std::uint16_t>(code), close_reason_), false);
+}
+
+void WebSocketSession::begin_close(chat::Frame frame, bool then_fin) {
+  close_frame_ = std::move(frame);
+  fin_after_close_ = then_fin;
+  close_deadline_ = Clock::now() + context_.settings.limits.handshake_timeout;
   wake_writer();
-  asio::co_spawn(ws_.get_executor(),
-                 [self = shared_from_this()] {
-                   return self->force_close_after(self->context_.settings.limits.handshake_timeout);
-                 },
-                 asio::detached);
+  watchdog_timer_.cancel();  // re-arms for the close deadline
+}
+
+void WebSocketSession::shut() {
+  if (socket_shut_) return;
+  socket_shut_ = true;
+  beast::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  writer_wake_.cancel();
+  watchdog_timer_.cancel();
 }
 
 void WebSocketSession::wake_writer() { writer_wake_.cancel(); }
 
 asio::awaitable<void> WebSocketSession::write_loop() {
+  std::vector<asio::const_buffer> buffers;
   for (;;) {
-    if (close_code_) {
+    if (socket_shut_) co_return;
+    if (close_frame_) {
+      // After the write in flight: what is still queued is dropped for the close frame.
       queue_.clear();
       queued_bytes_ = 0;
-      websocket::close_reason reason(static_cast<websocket::close_code>(*close_code_));
-      reason.reason = close_reason_;
-      co_await ws_.async_close(reason, asio::as_tuple(use_awaitable));
-      co_return;
+      auto frame = close_frame_;
+      auto [ec, written] =
+          co_await asio::async_write(socket_, asio::buffer(*frame), asio::as_tuple(use_awaitable));
+      close_sent_ = true;
+      if (ec || peer_closed_) {
+        shut();
+      } else if (fin_after_close_) {
+        beast::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      }
+      co_return;  // the read loop (or the watchdog's deadline) ends the connection
     }
-    if (queue_.empty()) {
+    if (queued_frames() == 0) {
       if (reading_done_) co_return;
-      writer_wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      if (buffers.capacity() > kKeptQueueCapacity) std::vector<asio::const_buffer>().swap(buffers);
+      writer_wake_.expires_at(Clock::time_point::max());
       co_await writer_wake_.async_wait(asio::as_tuple(use_awaitable));
       continue;
     }
-    chat::Frame frame = queue_.front();
-    auto [ec, written] =
-        co_await ws_.async_write(asio::buffer(*frame), asio::as_tuple(use_awaitable));
-    if (!queue_.empty()) {
-      queue_.pop_front();
-      queued_bytes_ -= frame->size();
-    }
-    if (ec) co_return;
-  }
-}
 
-asio::awaitable<void> WebSocketSession::watch_expiry() {
-  while (!reading_done_ && !close_code_) {
-    expiry_.expires_at(std::chrono::steady_clock::now() +
-                       (identity_.expires_at - std::chrono::system_clock::now()) +
-                       kTokenCheckGrace);
-    co_await expiry_.async_wait(asio::as_tuple(use_awaitable));
-    if (reading_done_ || close_code_) co_return;
-    if (std::chrono::system_clock::now() >= identity_.expires_at) {
-      spdlog::info("user={} conn={} token expired: closing 4001", participant_.username,
-                   participant_.connection_id);
-      close(CloseCode::token_expired, "token expired");
+    // Gather everything queued (up to the caps) into one write; the frames stay in the queue,
+    // before queue_head_, until it completes.
+    std::size_t bytes = 0;
+    while (queue_head_ < queue_.size() && buffers.size() < kMaxWriteBuffers &&
+           bytes < kMaxWriteBytes) {
+      const auto& frame = *queue_[queue_head_++];
+      buffers.emplace_back(frame.data(), frame.size());
+      bytes += frame.size();
+    }
+    auto [ec, written] = co_await asio::async_write(
+        socket_, std::span<const asio::const_buffer>(buffers), asio::as_tuple(use_awaitable));
+    buffers.clear();
+    queued_bytes_ -= bytes;
+    if (queue_head_ == queue_.size()) {
+      queue_.clear();
+      if (queue_.capacity() > kKeptQueueCapacity) std::vector<chat::Frame>().swap(queue_);
+    } else {
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+    }
+    queue_head_ = 0;
+    if (ec) {
+      shut();
       co_return;
     }
   }
 }
 
-asio::awaitable<void> WebSocketSession::force_close_after(std::chrono::seconds delay) {
-  asio::steady_timer timer(ws_.get_executor());
-  timer.expires_after(delay);
-  co_await timer.async_wait(asio::as_tuple(use_awaitable));
-  if (!reading_done_) {
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+asio::awaitable<void> WebSocketSession::watchdog() {
+  const Clock::duration idle = context_.settings.limits.idle_timeout;
+  while (!socket_shut_) {
+    const auto now = Clock::now();
+    Clock::time_point wake;
+    if (close_deadline_) {
+      if (now >= *close_deadline_) {
+        shut();
+        co_return;
+      }
+      wake = *close_deadline_;
+    } else {
+      if (reading_done_ || close_code_) co_return;  // ended, or 4008's shut() is on its way
+      if (now - last_received_ >= idle) {
+        spdlog::info("user={} conn={} read ended: nothing received for {}s", participant_.username,
+                     participant_.connection_id, context_.settings.limits.idle_timeout.count());
+        shut();
+        co_return;
+      }
+      // Half the idle limit without a frame: ping, so a live peer's pong resets the clock.
+      if (now - last_received_ >= idle / 2 && last_ping_ <= last_received_) {
+        send(ping_frame());
+        last_ping_ = now;
+      }
+      if (std::chrono::system_clock::now() >= identity_.expires_at) {
+        spdlog::info("user={} conn={} token expired: closing 4001", participant_.username,
+                     participant_.connection_id);
+        close(CloseCode::token_expired, "token expired");
+        continue;
+      }
+      wake = last_received_ + (last_ping_ > last_received_ ? idle : idle / 2);
+      const auto expiry = now + std::chrono::duration_cast<Clock::duration>(
+                                    identity_.expires_at - std::chrono::system_clock::now());
+      wake = std::min(wake, expiry);
+    }
+    watchdog_timer_.expires_at(wake);
+    co_await watchdog_timer_.async_wait(asio::as_tuple(use_awaitable));
   }
 }
 

@@ -1,40 +1,42 @@
 // One authenticated WebSocket connection: reads client messages into the hub, writes what the
 // hub queues for it. Lives on one shard for its whole life, so its state needs no lock.
-// Single writer: a bounded queue of shared frames, one write in flight; a client that falls
+// Beast does the HTTP upgrade; after it, the session speaks RFC 6455 itself on the raw socket.
+// Single writer: a bounded queue of whole shared frames (pongs, pings and the close frame
+// included), one gathered write in flight that drains all that is queued; a client that falls
 // too far behind is closed with 4008 from its own executor, never inside the hub's fan-out.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include "auth/identity.hpp"
 #include "chat/connection.hpp"
 #include "chat/hub.hpp"
 #include "net/server_context.hpp"
+#include "net/ws_reader.hpp"
 
 namespace natter::net {
 
 class WebSocketSession final : public chat::Connection,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
-  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
-
-  WebSocketSession(ServerContext& context, Stream stream, chat::Participant participant,
+  // `early_bytes`: what the client sent after its upgrade request, read with it.
+  WebSocketSession(ServerContext& context, boost::asio::ip::tcp::socket socket,
+                   std::string_view early_bytes, chat::Participant participant,
                    auth::Identity identity, std::string remote);
 
-  // Completes the upgrade, joins the hub, and runs until the connection ends.
-  // `older`: replayed public messages the cache no longer held (read from the store).
+  // Completes the upgrade (then drops the request), joins the hub, and runs until the
+  // connection ends. `older`: replayed public messages the cache no longer held (store).
   boost::asio::awaitable<void> run(
       boost::beast::http::request<boost::beast::http::string_body> request,
       std::optional<std::int64_t> since, std::vector<chat::ChatMessage> older,
@@ -44,10 +46,15 @@ class WebSocketSession final : public chat::Connection,
   void close(chat::CloseCode code, std::string_view reason) override;
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  // Reads and handles frames until the peer closes, the socket fails or is shut.
   boost::asio::awaitable<void> read_loop();
+  // Writes what is queued, all of it per write; then the close frame, if one is due.
   boost::asio::awaitable<void> write_loop();
-  boost::asio::awaitable<void> watch_expiry();
-  boost::asio::awaitable<void> force_close_after(std::chrono::seconds delay);
+  // One timer for every deadline: keep-alive pings, the idle limit, token expiry, and the
+  // wait for the peer's close reply.
+  boost::asio::awaitable<void> watchdog();
   boost::asio::awaitable<void> handle(std::string_view text);
   boost::asio::awaitable<std::optional<chat::ProtocolError>> post_private(
       const chat::PrivateRequest& request, const std::string& ref);
@@ -55,20 +62,36 @@ class WebSocketSession final : public chat::Connection,
   void refresh_token(const std::string& token, std::string_view ref);
   void reply(const chat::Frame& frame);
   void refuse(const chat::ProtocolError& error, std::string_view ref);
+  // Queues the close frame (dropping what is queued but not yet written) and starts the
+  // bounded wait for the peer's close. `then_fin`: stop sending after it (protocol errors).
+  void begin_close(chat::Frame close_frame, bool then_fin);
+  // Shuts and closes the socket now; every pending operation ends. Idempotent.
+  void shut();
   void wake_writer();
+  std::size_t queued_frames() const { return queue_.size() - queue_head_; }
 
   ServerContext& context_;
-  Stream ws_;
+  boost::asio::ip::tcp::socket socket_;
   chat::Participant participant_;
   auth::Identity identity_;
   std::string remote_;
+  WsReader reader_;
 
-  std::deque<chat::Frame> queue_;
+  std::vector<chat::Frame> queue_;  // [queue_head_, end) waits; the rest is being written
+  std::size_t queue_head_ = 0;
   std::size_t queued_bytes_ = 0;
   boost::asio::steady_timer writer_wake_;
-  boost::asio::steady_timer expiry_;
-  std::optional<chat::CloseCode> close_code_;
+  boost::asio::steady_timer watchdog_timer_;
+  Clock::time_point last_received_{};
+  Clock::time_point last_ping_{};
+  std::optional<Clock::time_point> close_deadline_;
+  std::optional<chat::CloseCode> close_code_;  // ours, for 4008 and every close we start
   std::string close_reason_;
+  chat::Frame close_frame_;  // ours, or the echo of the peer's; the last thing written
+  bool close_sent_ = false;
+  bool fin_after_close_ = false;
+  bool peer_closed_ = false;  // its close frame arrived
+  bool socket_shut_ = false;
   bool reading_done_ = false;
   bool joined_ = false;
   std::optional<std::int64_t> store_session_id_;

@@ -16,7 +16,9 @@ namespace json = boost::json;
 // A connection that records what it is sent.
 class FakeConnection final : public Connection {
  public:
-  void send(const Frame& frame) override { frames.push_back(json::parse(*frame).as_object()); }
+  void send(const Frame& frame) override {
+    frames.push_back(json::parse(frame_payload(*frame)).as_object());
+  }
   void close(CloseCode code, std::string_view) override { closed = code; }
 
   std::vector<std::string> types() const {

@@ -13,6 +13,9 @@ ProtocolLimits limits() {
   return l;
 }
 
+// The JSON inside an encoded frame (encoders return whole WebSocket frames).
+std::string_view json_of(const Frame& frame) { return frame_payload(*frame); }
+
 ErrorCode error_of(std::string_view text) {
   auto parsed = parse_request(text, limits());
   EXPECT_TRUE(parsed.error.has_value()) << text;
@@ -68,7 +71,7 @@ TEST(Protocol, EchoesRefInErrors) {
   auto parsed = parse_request(R"({"type":"nope","ref":"abc"})", limits());
   EXPECT_EQ(parsed.ref, "abc");
   auto frame = encode_error(*parsed.error, parsed.ref);
-  auto v = json::parse(*frame).as_object();
+  auto v = json::parse(json_of(frame)).as_object();
   EXPECT_EQ(v.at("type"), "error");
   EXPECT_EQ(v.at("sender"), "Server");
   EXPECT_EQ(v.at("payload").at("code"), "unknown_type");
@@ -96,36 +99,60 @@ TEST(Protocol, FormatsTimeWithMicroseconds) {
 TEST(Protocol, EncodesChatMessageExactly) {
   ChatMessage m{std::nullopt, 7, "u-1", "alice", "general", "hi \"there\"",
                 TimePoint{std::chrono::microseconds(1'795'774'530'000'001)}};
-  EXPECT_EQ(*encode_chat_message(m),
+  EXPECT_EQ(json_of(encode_chat_message(m)),
             R"({"type":"chat_message","sender":"alice","payload":{"cacheID":7,"owner_id":"u-1",)"
             R"("username":"alice","channel":"general","message":"hi \"there\"",)"
             R"("authored_at":"2026-11-27T10:15:30.000001Z"}})");
   m.id = 42;
-  auto v = json::parse(*encode_chat_message(m));
+  auto v = json::parse(json_of(encode_chat_message(m)));
   EXPECT_EQ(v.at("payload").at("id"), 42);
 }
 
 TEST(Protocol, EncodesPrivateMessageAndLists) {
   PrivateMessage p{std::nullopt, 3, "u-1", "alice", "u-2", "bob", "psst", TimePoint{}};
-  auto v = json::parse(*encode_private_message(p)).as_object();
+  auto v = json::parse(json_of(encode_private_message(p))).as_object();
   EXPECT_EQ(v.at("type"), "private_chat_message");
   EXPECT_EQ(v.at("sender"), "alice");
   EXPECT_EQ(v.at("payload").at("recipient"), "bob");
   EXPECT_EQ(v.at("payload").at("recipient_id"), "u-2");
 
   std::vector<UserStatus> none;
-  EXPECT_EQ(*encode_connected_users(none),
+  EXPECT_EQ(json_of(encode_connected_users(none)),
             R"({"type":"connected_users","sender":"Server","payload":{"users":[]}})");
 
   std::vector<Channel> channels{{1, "general", "", 0}, {2, "random", "talk", 3}};
-  EXPECT_EQ(*encode_active_channels(channels),
-            R"({"type":"active_channels","sender":"Server","payload":{"channels":[)"
-            R"({"id":1,"name":"general"},{"id":2,"name":"random","description":"talk","sort_order":3}]}})");
+  EXPECT_EQ(
+      json_of(encode_active_channels(channels)),
+      R"({"type":"active_channels","sender":"Server","payload":{"channels":[)"
+      R"({"id":1,"name":"general"},{"id":2,"name":"random","description":"talk","sort_order":3}]}})");
+}
+
+TEST(Protocol, EncodersProduceWholeUnmaskedTextFrames) {
+  const auto small = encode_pong();
+  ASSERT_GE(small->size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>((*small)[0]), 0x81);             // FIN | text
+  EXPECT_EQ(static_cast<std::size_t>((*small)[1]), small->size() - 2);  // unmasked, 7-bit length
+  EXPECT_EQ(json_of(small), R"({"type":"pong","sender":"Server","payload":{}})");
+
+  ChatMessage m{std::nullopt, 1, "u-1", "alice", "general", std::string(300, 'x'), TimePoint{}};
+  const auto medium = encode_chat_message(m);
+  EXPECT_EQ(static_cast<unsigned char>((*medium)[1]), 126);
+  const auto length =
+      (static_cast<unsigned char>((*medium)[2]) << 8) | static_cast<unsigned char>((*medium)[3]);
+  EXPECT_EQ(static_cast<std::size_t>(length), medium->size() - 4);
+
+  m.message = std::string(70000, 'y');
+  const auto large = encode_chat_message(m);
+  EXPECT_EQ(static_cast<unsigned char>((*large)[1]), 127);
+  std::uint64_t big = 0;
+  for (int i = 2; i < 10; ++i) big = (big << 8) | static_cast<unsigned char>((*large)[i]);
+  EXPECT_EQ(big, large->size() - 10);
+  EXPECT_EQ(json::parse(json_of(large)).at("payload").at("message").as_string().size(), 70000u);
 }
 
 TEST(Protocol, EncodesRateLimitedError) {
   ProtocolError e{ErrorCode::rate_limited, "slow down", std::chrono::milliseconds(1500)};
-  auto v = json::parse(*encode_error(e, {}));
+  auto v = json::parse(json_of(encode_error(e, {})));
   EXPECT_EQ(v.at("payload").at("retry_after_ms"), 1500);
   EXPECT_FALSE(v.at("payload").as_object().contains("ref"));
 }
