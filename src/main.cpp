@@ -12,6 +12,7 @@
 #include "auth/key_set.hpp"
 #include "auth/token_signer.hpp"
 #include "auth/token_verifier.hpp"
+#include "api/analytics_feed.hpp"
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "chat/commit_queue.hpp"
@@ -97,6 +98,9 @@ int run(const natter::config::Settings& settings) {
                              identity->id, store,     workers,      moderation,
                              message_cache, limiter};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
+
+  api::AnalyticsFeed analytics(context, shards.context(0));
+  analytics.start();
 
   net::Server server(context, shards);
   server.bind();

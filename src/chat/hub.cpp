@@ -40,7 +40,10 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   }
   greeting.push_back(encode_connected_users(connected_users_locked()));
   shards_.at(who.shard)->attach(who.connection_id, who.user_id, std::move(connection),
-                                std::move(greeting));
+                                std::move(greeting), who.analytics);
+  if (who.analytics) {
+    dashboards_[who.connection_id] = {who.shard, std::chrono::steady_clock::now(), false};
+  }
 
   if (first) {
     broadcast_locked(encode_user_status({who.username, who.user_id, true}), who.connection_id);
@@ -50,8 +53,9 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
 void Hub::leave(const Participant& who) {
   Shard* shard = shards_.at(who.shard);
   shard->run([shard, id = who.connection_id] { shard->detach(id); });  // after its attach
-  if (who.dashboard) return;
   std::lock_guard lock(mutex_);
+  dashboards_.erase(who.connection_id);
+  if (who.dashboard) return;
   auto it = online_.find(who.user_id);
   if (it == online_.end()) return;
   if (--it->second.connections > 0) return;
@@ -154,6 +158,37 @@ void Hub::remove_messages(std::span<const std::int64_t> cache_ids) {
 void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason) {
   for (auto* shard : shards_) {
     shard->run([shard, user_id, code, reason] { shard->close_user(user_id, code, reason); });
+  }
+}
+
+bool Hub::has_analytics_dashboards() const {
+  std::lock_guard lock(mutex_);
+  return !dashboards_.empty();
+}
+
+std::vector<PendingDashboard> Hub::take_new_dashboards(std::chrono::steady_clock::duration min_age) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<PendingDashboard> out;
+  std::lock_guard lock(mutex_);
+  for (auto& [id, d] : dashboards_) {
+    if (d.greeted || now - d.joined < min_age) continue;
+    d.greeted = true;
+    out.push_back({d.shard, id});
+  }
+  return out;
+}
+
+void Hub::deliver_analytics(const std::vector<Frame>& frames) {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, d] : dashboards_) d.greeted = true;
+  for (auto* shard : shards_) {
+    for (const auto& frame : frames) shard->deliver_analytics(frame);
+  }
+}
+
+void Hub::deliver_to(const PendingDashboard& dashboard, const std::vector<Frame>& frames) {
+  for (const auto& frame : frames) {
+    shards_.at(dashboard.shard)->deliver_connection(frame, dashboard.connection_id);
   }
 }
 

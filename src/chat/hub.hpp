@@ -29,7 +29,14 @@ struct Participant {
   std::size_t shard = 0;  // index of the shard the connection lives on
   std::string user_id;
   std::string username;
-  bool dashboard = false;  // admin dashboard: no presence, not listed
+  bool dashboard = false;  // dashboard client: no presence, not listed
+  bool analytics = false;  // a dashboard with the admin role: also gets the analytics
+};
+
+// An admin dashboard that has not yet been sent the analytics.
+struct PendingDashboard {
+  std::size_t shard = 0;
+  std::uint64_t connection_id = 0;
 };
 
 struct HubSettings {
@@ -76,6 +83,14 @@ class Hub {
   // Closes every connection of a user on every shard (a ban).
   void disconnect_user(const std::string& user_id, CloseCode code, std::string reason);
 
+  // --- analytics for admin dashboards (api::AnalyticsFeed) ---
+  bool has_analytics_dashboards() const;
+  // Dashboards connected at least `min_age` ago that were never sent the analytics; each is
+  // returned once.
+  std::vector<PendingDashboard> take_new_dashboards(std::chrono::steady_clock::duration min_age);
+  void deliver_analytics(const std::vector<Frame>& frames);  // to every admin dashboard
+  void deliver_to(const PendingDashboard& dashboard, const std::vector<Frame>& frames);
+
   std::vector<UserStatus> connected_users() const;
   std::size_t shard_count() const { return shards_.size(); }
 
@@ -100,6 +115,12 @@ class Hub {
   // Serialises presence changes and accepted messages, so every shard sees one order.
   mutable std::mutex mutex_;
   std::vector<Channel> channels_;
+  struct Dashboard {
+    std::size_t shard;
+    std::chrono::steady_clock::time_point joined;
+    bool greeted;
+  };
+  std::unordered_map<std::uint64_t, Dashboard> dashboards_;
   std::unordered_map<std::string, Presence, StringHash, std::equal_to<>> online_;
   // Everyone seen since start (id -> username): private-message recipients.
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> known_users_;

@@ -29,8 +29,16 @@ void Shard::deliver_users(Frame frame, std::string user_a, std::string user_b) {
 }
 
 void Shard::attach(std::uint64_t connection_id, std::string user_id,
-                   std::shared_ptr<Connection> connection, std::vector<Frame> greeting) {
-  push(Attach{connection_id, std::move(user_id), std::move(connection), std::move(greeting)});
+                   std::shared_ptr<Connection> connection, std::vector<Frame> greeting,
+                   bool analytics) {
+  push(Attach{connection_id, std::move(user_id), std::move(connection), std::move(greeting),
+              analytics});
+}
+
+void Shard::deliver_analytics(Frame frame) { push(ToAnalytics{std::move(frame)}); }
+
+void Shard::deliver_connection(Frame frame, std::uint64_t connection_id) {
+  push(ToConnection{std::move(frame), connection_id});
 }
 
 void Shard::run(std::function<void()> task) { push(std::move(task)); }
@@ -53,11 +61,20 @@ void Shard::apply(Item& item) {
   } else if (auto* u = std::get_if<ToUsers>(&item)) {
     send_to_user(u->user_a, u->frame);
     if (!u->user_b.empty() && u->user_b != u->user_a) send_to_user(u->user_b, u->frame);
+  } else if (auto* d = std::get_if<ToAnalytics>(&item)) {
+    for (auto& entry : connections_) {
+      if (entry.analytics) entry.connection->send(d->frame);
+    }
+  } else if (auto* c = std::get_if<ToConnection>(&item)) {
+    if (auto it = index_.find(c->connection_id); it != index_.end()) {
+      connections_[it->second].connection->send(c->frame);
+    }
   } else if (auto* a = std::get_if<Attach>(&item)) {
     for (const auto& frame : a->greeting) a->connection->send(frame);
     index_[a->connection_id] = connections_.size();
     by_user_[a->user_id].push_back(a->connection_id);
-    connections_.push_back(Entry{a->connection_id, std::move(a->user_id), std::move(a->connection)});
+    connections_.push_back(
+        Entry{a->connection_id, std::move(a->user_id), std::move(a->connection), a->analytics});
   } else if (auto* task = std::get_if<std::function<void()>>(&item)) {
     (*task)();
   }

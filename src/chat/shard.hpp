@@ -29,8 +29,12 @@ class Shard {
   void deliver_all(Frame frame, std::uint64_t except_connection = 0);
   void deliver_users(Frame frame, std::string user_a, std::string user_b = {});
   // Registers a connection and queues its greeting frames before any later delivery.
+  // `analytics`: an admin dashboard, which also receives the analytics frames.
   void attach(std::uint64_t connection_id, std::string user_id,
-              std::shared_ptr<Connection> connection, std::vector<Frame> greeting);
+              std::shared_ptr<Connection> connection, std::vector<Frame> greeting,
+              bool analytics = false);
+  void deliver_analytics(Frame frame);  // to every admin dashboard here
+  void deliver_connection(Frame frame, std::uint64_t connection_id);
   void run(std::function<void()> task);  // runs on the shard thread, in inbox order
 
   // --- shard thread only ---
@@ -49,18 +53,28 @@ class Shard {
     std::string user_a;
     std::string user_b;
   };
+  struct ToAnalytics {
+    Frame frame;
+  };
+  struct ToConnection {
+    Frame frame;
+    std::uint64_t connection_id;
+  };
   struct Attach {
     std::uint64_t connection_id;
     std::string user_id;
     std::shared_ptr<Connection> connection;
     std::vector<Frame> greeting;
+    bool analytics;
   };
-  using Item = std::variant<Broadcast, ToUsers, Attach, std::function<void()>>;
+  using Item =
+      std::variant<Broadcast, ToUsers, ToAnalytics, ToConnection, Attach, std::function<void()>>;
 
   struct Entry {
     std::uint64_t id;
     std::string user_id;
     std::shared_ptr<Connection> connection;
+    bool analytics;
   };
 
   void push(Item item);

@@ -173,6 +173,11 @@ const std::vector<Option>& options() {
        [](Settings& s, const std::string& v) {
          s.shutdown_timeout = to_seconds("shutdown-timeout", v);
        }},
+      {"analytics-interval", "10",
+       "least seconds between analytics updates pushed to admin dashboards",
+       [](Settings& s, const std::string& v) {
+         s.analytics_interval = to_seconds("analytics-interval", v);
+       }},
       {"threads", "0", "IO threads (shards); 0 means one per core",
        [](Settings& s, const std::string& v) {
          s.threads = static_cast<std::size_t>(to_int("threads", v, 0, 256));

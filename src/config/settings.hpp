@@ -47,6 +47,7 @@ struct Settings {
   std::chrono::seconds jwks_min_refetch{30};
   std::chrono::seconds token_leeway{30};
   std::chrono::seconds shutdown_timeout{10};
+  std::chrono::seconds analytics_interval{10};
   std::size_t threads = 0;  // 0: one per core
   bool dev = false;
   std::string log_level = "info";

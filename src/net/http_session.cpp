@@ -244,6 +244,7 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       chat::Participant participant{context.next_connection_id++, shard, identity.subject,
                                     identity.username,
                                     identity.client_id == context.settings.dashboard_client};
+      participant.analytics = participant.dashboard && identity.admin;
       // The session runs on its own, so this coroutine's HTTP buffer, parser and stream are
       // freed now rather than kept for the connection's life.
       const auto executor = stream.get_executor();
