@@ -18,27 +18,42 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   bool first = false;
   if (!who.dashboard) {
     auto& presence = online_[who.user_id];
-    presence.username = who.username;
     first = ++presence.connections == 1;
+    if (first || presence.username != who.username) users_frame_.reset();
+    presence.username = who.username;
   }
 
+  // What most connects are owed (no `since`, no store replay, unchanged presence) is encoded
+  // once and shared until it changes.
   std::vector<Frame> greeting;
   greeting.reserve(4);
-  greeting.push_back(encode_active_channels(channels_));
-  const std::int64_t after = older.empty() ? since.value_or(0) : older.back().cache_id;
-  auto recent = cache_.recent_public(after, settings_.replay_limit);
-  if (!older.empty()) {
-    older.insert(older.end(), recent.begin(), recent.end());
-    if (older.size() > settings_.replay_limit) {
-      older.erase(older.begin(), older.end() - static_cast<std::ptrdiff_t>(settings_.replay_limit));
+  if (!channels_frame_) channels_frame_ = encode_active_channels(channels_);
+  greeting.push_back(channels_frame_);
+  if (older.empty() && since.value_or(0) == 0) {
+    if (!recent_frame_valid_) {
+      auto recent = cache_.recent_public(0, settings_.replay_limit);
+      recent_frame_ = recent.empty() ? nullptr : encode_bulk_chat_messages(recent);
+      recent_frame_valid_ = true;
     }
-    recent = std::move(older);
+    if (recent_frame_) greeting.push_back(recent_frame_);
+  } else {
+    const std::int64_t after = older.empty() ? since.value_or(0) : older.back().cache_id;
+    auto recent = cache_.recent_public(after, settings_.replay_limit);
+    if (!older.empty()) {
+      older.insert(older.end(), recent.begin(), recent.end());
+      if (older.size() > settings_.replay_limit) {
+        older.erase(older.begin(),
+                    older.end() - static_cast<std::ptrdiff_t>(settings_.replay_limit));
+      }
+      recent = std::move(older);
+    }
+    if (!recent.empty()) greeting.push_back(encode_bulk_chat_messages(recent));
   }
-  if (!recent.empty()) greeting.push_back(encode_bulk_chat_messages(recent));
   if (auto mine = cache_.recent_private(who.user_id); !mine.empty()) {
     greeting.push_back(encode_bulk_private_messages(mine));
   }
-  greeting.push_back(encode_connected_users(connected_users_locked()));
+  if (!users_frame_) users_frame_ = encode_connected_users(connected_users_locked());
+  greeting.push_back(users_frame_);
   shards_.at(who.shard)->attach(who.connection_id, who.user_id, std::move(connection),
                                 std::move(greeting), who.analytics);
   if (who.analytics) {
@@ -60,6 +75,7 @@ void Hub::leave(const Participant& who) {
   if (it == online_.end()) return;
   if (--it->second.connections > 0) return;
   online_.erase(it);
+  users_frame_.reset();
   broadcast_locked(encode_user_status({who.username, who.user_id, false}));
 }
 
@@ -121,6 +137,7 @@ void Hub::deliver(const std::vector<Accepted>& batch) {
 
 void Hub::deliver_locked(const ChatMessage& message) {
   cache_.remember_public(message);
+  recent_frame_valid_ = false;
   broadcast_locked(encode_chat_message(message));
 }
 
@@ -135,7 +152,8 @@ std::int64_t Hub::oldest_cached_public_id() { return cache_.oldest_public_id(); 
 void Hub::set_channels(std::vector<Channel> channels) {
   std::lock_guard lock(mutex_);
   channels_ = std::move(channels);
-  broadcast_locked(encode_active_channels(channels_));
+  channels_frame_ = encode_active_channels(channels_);
+  broadcast_locked(channels_frame_);
 }
 
 std::vector<Channel> Hub::channels() const {
@@ -152,6 +170,7 @@ void Hub::remove_messages(std::span<const std::int64_t> cache_ids) {
   if (cache_ids.empty()) return;
   std::lock_guard lock(mutex_);
   cache_.remove_public(cache_ids);
+  recent_frame_valid_ = false;
   broadcast_locked(encode_messages_deleted(cache_ids));
 }
 

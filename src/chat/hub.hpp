@@ -121,6 +121,11 @@ class Hub {
     bool greeted;
   };
   std::unordered_map<std::uint64_t, Dashboard> dashboards_;
+  // Encoded connect-sequence frames, shared by every connect until what they show changes.
+  Frame channels_frame_;
+  Frame recent_frame_;  // null when there is nothing recent
+  bool recent_frame_valid_ = false;
+  Frame users_frame_;
   std::unordered_map<std::string, Presence, StringHash, std::equal_to<>> online_;
   // Everyone seen since start (id -> username): private-message recipients.
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> known_users_;

@@ -17,6 +17,7 @@ namespace json = boost::json;
 class FakeConnection final : public Connection {
  public:
   void send(const Frame& frame) override {
+    raw.push_back(frame);
     frames.push_back(json::parse(frame_payload(*frame)).as_object());
   }
   void close(CloseCode code, std::string_view) override { closed = code; }
@@ -26,6 +27,7 @@ class FakeConnection final : public Connection {
     for (const auto& f : frames) out.emplace_back(f.at("type").as_string());
     return out;
   }
+  std::vector<Frame> raw;
   std::vector<json::object> frames;
   std::optional<CloseCode> closed;
 };
@@ -190,6 +192,26 @@ TEST_F(HubTest, ReplaysRecentPublicMessagesAfterSince) {
   EXPECT_EQ(messages[0].at("cacheID"), 3);
   auto c = join(carol, 4);
   EXPECT_EQ(c->types()[1], "connected_users");
+}
+
+TEST_F(HubTest, ConnectSequenceFramesAreEncodedOnceUntilTheyChange) {
+  auto a = join(alice);
+  EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "hello"}));
+  shards.run();
+  auto b1 = join(bob);
+  auto b2 = join(Participant{6, 0, "u-b", "bob", false});  // a second tab: presence unchanged
+  ASSERT_EQ(b1->types(), b2->types());
+  ASSERT_EQ(b1->raw.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(b1->raw[i].get(), b2->raw[i].get()) << i;
+
+  EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "again"}));
+  shards.run();
+  auto c = join(carol);  // new message and new user: both frames are fresh
+  EXPECT_NE(c->raw[1].get(), b1->raw[1].get());
+  EXPECT_EQ(c->frames[1].at("payload").at("messages").as_array().size(), 2u);
+  EXPECT_NE(c->raw[2].get(), b1->raw[2].get());
+  EXPECT_EQ(c->frames[2].at("payload").at("users").as_array().size(), 3u);
+  EXPECT_EQ(c->raw[0].get(), b1->raw[0].get());  // channels did not change
 }
 
 TEST_F(HubTest, DisconnectUserClosesEveryTab) {
