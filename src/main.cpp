@@ -98,6 +98,8 @@ int run(const natter::config::Settings& settings) {
                              identity->id, store,     workers,      moderation,
                              message_cache, limiter};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
+  context.keys = keys.get();
+  context.trusted_proxies = net::TrustedProxies(settings.trusted_proxies);
 
   api::AnalyticsFeed analytics(context, shards.context(0));
   analytics.start();

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "chat/protocol.hpp"
+#include "net/forwarded.hpp"
 
 namespace natter::api {
 namespace json = boost::json;
@@ -80,7 +81,7 @@ Response error_response(const Request& request, const Error& error) {
       break;
   }
   spdlog::error("api {} {}: {}", std::string_view(request.method_string()),
-                std::string_view(request.target()), error.message);
+                net::redact_target(request.target()), error.message);
   return error_response(request, http::status::internal_server_error, "internal", "internal error");
 }
 

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "net/forwarded.hpp"
+
 namespace natter::config {
 namespace {
 
@@ -153,6 +155,16 @@ const std::vector<Option>& options() {
              bad("cors-origins", v, "an origin is SCHEME://HOST[:PORT] or *");
            }
            while (origin.size() > 1 && origin.back() == '/') origin.pop_back();
+         }
+       }},
+      {"trusted-proxies", "",
+       "comma list of proxy IPs or CIDRs whose X-Forwarded-For/-Proto are believed; default none",
+       [](Settings& s, const std::string& v) {
+         s.trusted_proxies = to_list(v);
+         try {
+           net::TrustedProxies check(s.trusted_proxies);
+         } catch (const std::invalid_argument& e) {
+           bad("trusted-proxies", v, e.what());
          }
        }},
       {"idle-timeout", "60", "seconds without an answer to pings before a peer is dropped",

@@ -55,6 +55,8 @@ struct Settings {
   std::string server_name = "natter";
   // Origins allowed to call the REST API from a browser (CORS); empty: none, "*": any.
   std::vector<std::string> cors_origins;
+  // Reverse proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto are believed; empty: none.
+  std::vector<std::string> trusted_proxies;
   Limits limits;
 };
 

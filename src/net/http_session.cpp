@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api.hpp"
+#include "api/store_call.hpp"
+#include "net/forwarded.hpp"
 #include "net/upgrade_auth.hpp"
 #include "net/websocket_session.hpp"
 #include "net/worker_call.hpp"
@@ -43,7 +45,9 @@ Response error_response(const Request& request, http::status status, std::string
                        json::object{{"error", json::object{{"code", code}, {"message", message}}}});
 }
 
-std::string websocket_url(const ServerContext& context, const Request& request) {
+// `scheme` is how the client reached us: "https" behind a TLS proxy that says so.
+std::string websocket_url(const ServerContext& context, const Request& request,
+                          std::string_view scheme) {
   const auto& public_url = context.settings.public_url;
   if (!public_url.empty()) {
     std::string url = public_url;
@@ -53,38 +57,41 @@ std::string websocket_url(const ServerContext& context, const Request& request) 
     return url + "/ws";
   }
   auto host = request[http::field::host];
-  return fmt::format("ws://{}/ws", host.empty() ? "localhost" : std::string_view(host));
+  return fmt::format("{}://{}/ws", scheme == "https" ? "wss" : "ws",
+                     host.empty() ? "localhost" : std::string_view(host));
 }
 
-std::string http_base(const ServerContext& context, const Request& request) {
+std::string http_base(const ServerContext& context, const Request& request,
+                      std::string_view scheme) {
   std::string url = context.settings.public_url;
   if (url.empty()) {
     auto host = request[http::field::host];
-    url = fmt::format("http://{}", host.empty() ? "localhost" : std::string_view(host));
+    url = fmt::format("{}://{}", scheme, host.empty() ? "localhost" : std::string_view(host));
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
 }
 
-Response discovery(const ServerContext& context, const Request& request) {
+Response discovery(const ServerContext& context, const Request& request, std::string_view scheme) {
   const auto& s = context.settings;
   std::string issuer = s.oidc_issuer;
   while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
   std::string auth_url, token_url;
   if (s.dev) {
-    auth_url = token_url = http_base(context, request) + "/dev/token";
+    auth_url = token_url = http_base(context, request, scheme) + "/dev/token";
   } else if (!issuer.empty()) {
     auth_url = issuer + "/protocol/openid-connect/auth";
     token_url = issuer + "/protocol/openid-connect/token";
   }
-  return json_response(request, http::status::ok,
-                       json::object{{"auth_url", auth_url},
-                                    {"chat_client", s.chat_client},
-                                    {"chat_url", websocket_url(context, request)},
-                                    {"token_url", token_url},
-                                    {"health_url", http_base(context, request) + "/healthz"},
-                                    {"server_name", s.server_name},
-                                    {"server_id", context.server_id}});
+  return json_response(
+      request, http::status::ok,
+      json::object{{"auth_url", auth_url},
+                   {"chat_client", s.chat_client},
+                   {"chat_url", websocket_url(context, request, scheme)},
+                   {"token_url", token_url},
+                   {"health_url", http_base(context, request, scheme) + "/healthz"},
+                   {"server_name", s.server_name},
+                   {"server_id", context.server_id}});
 }
 
 bool valid_dev_username(std::string_view name) {
@@ -97,10 +104,11 @@ bool valid_dev_username(std::string_view name) {
   return true;
 }
 
-// Mints a token from natter's own dev key. Only with --dev, only to loopback callers.
+// Mints a token from natter's own dev key. Only with --dev, only to loopback clients (a
+// loopback proxy we do not trust, forwarding for someone, is not one).
 Response dev_token(const ServerContext& context, const Request& request,
-                   const asio::ip::address& peer) {
-  if (!context.dev_signer || !peer.is_loopback()) {
+                   const asio::ip::address& caller, bool untrusted_forward) {
+  if (!context.dev_signer || !caller.is_loopback() || untrusted_forward) {
     return error_response(request, http::status::not_found, "not_found", "no such route");
   }
   auto url = boost::urls::parse_origin_form(request.target());
@@ -141,8 +149,63 @@ Response dev_token(const ServerContext& context, const Request& request,
   return res;
 }
 
-Response route(const ServerContext& context, const Request& request,
-               const asio::ip::address& peer) {
+// Where a request came from: the client (through trusted proxies) and how it reached us.
+struct Origin {
+  asio::ip::address client;
+  std::string scheme;              // "http", or what a trusted proxy's X-Forwarded-Proto says
+  std::string description;         // for logs: "1.2.3.4:5678", or "1.2.3.4 (via 10.0.0.2:5678)"
+  bool untrusted_forward = false;  // X-Forwarded-For from a peer we do not trust (ignored)
+};
+
+Origin origin_of(const ServerContext& context, const Request& request,
+                 const asio::ip::tcp::endpoint& peer) {
+  std::string forwarded_for;
+  for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it) {
+    if (!forwarded_for.empty()) forwarded_for += ',';
+    forwarded_for += it->value();
+  }
+  const auto& proxies = context.trusted_proxies;
+  const bool trusted = !forwarded_for.empty() && proxies.contains(peer.address());
+  Origin origin;
+  origin.client = client_address(proxies, peer.address(), forwarded_for);
+  origin.scheme =
+      forwarded_proto(proxies, peer.address(), request["X-Forwarded-Proto"]).value_or("http");
+  const auto peer_text = fmt::format("{}:{}", peer.address().to_string(), peer.port());
+  origin.description =
+      trusted ? fmt::format("{} (via {})", origin.client.to_string(), peer_text) : peer_text;
+  origin.untrusted_forward = !forwarded_for.empty() && !trusted;
+  return origin;
+}
+
+// Ready: the store answers a cheap query, the verification keys are loaded, and we are not
+// shutting down (that turns first, so a load balancer stops sending before sessions close).
+// nullopt for a method other than GET/HEAD (route() answers 405).
+asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const Request& request) {
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    co_return std::nullopt;
+  }
+  json::array reasons;
+  if (context.shutting_down) reasons.emplace_back("shutting_down");
+  if (!context.settings.dev && (!context.keys || !context.keys->loaded())) {
+    reasons.emplace_back("keys_not_loaded");
+  }
+  if (!context.shutting_down) {
+    auto probe = [&context] { return context.store.channels(); };
+    auto answer =
+        co_await api::call_store(context.workers, std::move(probe), std::chrono::seconds(2));
+    if (!answer) reasons.emplace_back("store_unavailable");
+  }
+  std::optional<Response> res;
+  if (reasons.empty()) {
+    res = json_response(request, http::status::ok, json::object{{"status", "ready"}});
+  } else {
+    res = json_response(request, http::status::service_unavailable,
+                        json::object{{"status", "unready"}, {"reasons", std::move(reasons)}});
+  }
+  co_return res;
+}
+
+Response route(const ServerContext& context, const Request& request, const Origin& origin) {
   auto target = request.target();
   auto path = target.substr(0, target.find('?'));
   const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
@@ -152,12 +215,15 @@ Response route(const ServerContext& context, const Request& request,
     res.set(http::field::allow, "GET, HEAD");
     return res;
   };
+  if (path == "/readyz") return only_get();  // GET and HEAD are answered by readiness()
   if (path == "/healthz") {
     if (!get) return only_get();
     return json_response(request, http::status::ok, json::object{{"status", "ok"}});
   }
-  if (path == "/discovery") return get ? discovery(context, request) : only_get();
-  if (path == "/dev/token") return get ? dev_token(context, request, peer) : only_get();
+  if (path == "/discovery") return get ? discovery(context, request, origin.scheme) : only_get();
+  if (path == "/dev/token") {
+    return get ? dev_token(context, request, origin.client, origin.untrusted_forward) : only_get();
+  }
   if (path == "/ws") {
     return error_response(request, http::status::upgrade_required, "upgrade_required",
                           "this route takes a WebSocket upgrade");
@@ -171,7 +237,6 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
                                  asio::ip::tcp::socket socket) {
   beast::error_code ignored;
   const auto endpoint = socket.remote_endpoint(ignored);
-  const std::string remote = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   const auto& limits = context.settings.limits;
@@ -194,9 +259,13 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
     }
     Request request = parser.release();
     auto target = request.target();
-    const bool is_ws_path = target.substr(0, target.find('?')) == "/ws";
+    const auto path = target.substr(0, target.find('?'));
+    const bool is_ws_path = path == "/ws";
+    const Origin origin = origin_of(context, request, endpoint);
+    const std::string& remote = origin.description;
 
     if (is_ws_path && beast::websocket::is_upgrade(request)) {
+      spdlog::debug("upgrade {} from {}", redact_target(target), remote);
       if (context.shutting_down) {
         auto res = error_response(request, http::status::service_unavailable, "unavailable",
                                   "server shutting down");
@@ -263,9 +332,19 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       co_return;
     }
 
-    const auto peer = endpoint.address();
-    auto api_response = co_await api::serve(context, request, peer);
-    Response res = api_response ? std::move(*api_response) : route(context, request, peer);
+    // /readyz awaits the store, so it is served here rather than by route(). Each co_await
+    // initialises a named variable (g++ 12: see net/worker_call.hpp).
+    std::optional<Response> api_response;
+    if (path == "/readyz") {
+      auto ready = co_await readiness(context, request);
+      api_response = std::move(ready);
+    } else {
+      auto served = co_await api::serve(context, request, origin.client);
+      api_response = std::move(served);
+    }
+    Response res = api_response ? std::move(*api_response) : route(context, request, origin);
+    spdlog::debug("http {} {} from {}: {}", std::string_view(request.method_string()),
+                  redact_target(request.target()), remote, res.result_int());
     if (request.method() == http::verb::head) res.body().clear();
     const bool keep_alive = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "auth/jwks_client.hpp"
+#include "auth/key_set.hpp"
 #include "auth/token_signer.hpp"
 #include "auth/token_verifier.hpp"
 #include "chat/hub.hpp"
@@ -20,6 +21,7 @@
 #include "common/worker_pool.hpp"
 #include "chat/protocol.hpp"
 #include "config/settings.hpp"
+#include "net/forwarded.hpp"
 
 namespace natter::net {
 
@@ -37,6 +39,8 @@ struct ServerContext {
   chat::Moderation& moderation;
   chat::MessageCache& cache;
   chat::RateLimiter& limiter;
+  const auth::KeySet* keys = nullptr;  // the verifier's keys, for readiness
+  TrustedProxies trusted_proxies;      // from settings.trusted_proxies
 
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};
