@@ -74,7 +74,7 @@ asio::awaitable<Response> list_channels(Call call) {
   if (!channels) co_return error_response(call.request, channels.error());
   json::array list;
   list.reserve(channels->size());
-  for (const auto& channel : *channels) list.emplace_back(channel_json(channel));
+  for (const auto& channel : *channels) list.emplace_back(chat::to_json(channel));
   co_return json_response(call.request, http::status::ok,
                           json::object{{"channels", std::move(list)}});
 }

@@ -195,26 +195,6 @@ json::object envelope(std::string_view type, std::string_view sender, json::obje
   return o;
 }
 
-json::object channel_json(const chat::Channel& channel) {
-  json::object o{{"id", channel.id}, {"name", channel.name}};
-  if (!channel.description.empty()) o.emplace("description", channel.description);
-  if (channel.sort_order != 0) o.emplace("sort_order", channel.sort_order);
-  return o;
-}
-
-json::object message_json(const chat::ChatMessage& message) {
-  json::object o;
-  o.reserve(7);
-  if (message.id) o.emplace("id", *message.id);
-  o.emplace("cacheID", message.cache_id);
-  o.emplace("owner_id", message.owner_id);
-  o.emplace("username", message.username);
-  o.emplace("channel", message.channel);
-  o.emplace("message", message.message);
-  o.emplace("authored_at", chat::format_time(message.authored_at));
-  return o;
-}
-
 json::object ban_json(const chat::BanRecord& ban) {
   json::object o;
   o.reserve(9);

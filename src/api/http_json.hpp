@@ -76,8 +76,6 @@ class Query {
 boost::json::object envelope(std::string_view type, std::string_view sender,
                              boost::json::object payload);
 
-boost::json::object channel_json(const chat::Channel& channel);
-boost::json::object message_json(const chat::ChatMessage& message);
 boost::json::object ban_json(const chat::BanRecord& ban);
 // The payloads of session_activity and message_count_by_channel (REST and dashboards).
 boost::json::object session_activity_payload(const std::vector<chat::DayActivity>& days);

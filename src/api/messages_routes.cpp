@@ -83,7 +83,7 @@ asio::awaitable<Response> search_messages(Call call) {
   if (!page) co_return error_response(call.request, page.error());
   json::array messages;
   messages.reserve(page->items.size());
-  for (const auto& message : page->items) messages.emplace_back(message_json(message));
+  for (const auto& message : page->items) messages.emplace_back(chat::to_json(message));
   json::object payload{{"messages", std::move(messages)}, {"has_more", page->has_more}};
   co_return json_response(call.request, http::status::ok,
                           envelope("message_search_result", "server", std::move(payload)));

@@ -1,27 +1,38 @@
 // Encoding and parsing of the chat wire protocol with Boost.JSON.
 #include "chat/protocol.hpp"
 
-#include <ctime>
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
+#include <ctime>
 
 namespace natter::chat {
 namespace json = boost::json;
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid_json: return "invalid_json";
-    case ErrorCode::unknown_type: return "unknown_type";
-    case ErrorCode::unknown_channel: return "unknown_channel";
-    case ErrorCode::empty_message: return "empty_message";
-    case ErrorCode::message_too_long: return "message_too_long";
-    case ErrorCode::invalid_message: return "invalid_message";
-    case ErrorCode::rate_limited: return "rate_limited";
-    case ErrorCode::unknown_recipient: return "unknown_recipient";
-    case ErrorCode::token_subject_mismatch: return "token_subject_mismatch";
-    case ErrorCode::unavailable: return "unavailable";
-    case ErrorCode::internal: return "internal";
+    case ErrorCode::invalid_json:
+      return "invalid_json";
+    case ErrorCode::unknown_type:
+      return "unknown_type";
+    case ErrorCode::unknown_channel:
+      return "unknown_channel";
+    case ErrorCode::empty_message:
+      return "empty_message";
+    case ErrorCode::message_too_long:
+      return "message_too_long";
+    case ErrorCode::invalid_message:
+      return "invalid_message";
+    case ErrorCode::rate_limited:
+      return "rate_limited";
+    case ErrorCode::unknown_recipient:
+      return "unknown_recipient";
+    case ErrorCode::token_subject_mismatch:
+      return "token_subject_mismatch";
+    case ErrorCode::unavailable:
+      return "unavailable";
+    case ErrorCode::internal:
+      return "internal";
   }
   return "internal";
 }
@@ -53,8 +64,8 @@ std::optional<ProtocolError> check_text(std::string_view text, const ProtocolLim
                          {}};
   }
   if (!is_clean_text(text)) {
-    return ProtocolError{ErrorCode::invalid_message,
-                         "message must be UTF-8 without control characters", {}};
+    return ProtocolError{
+        ErrorCode::invalid_message, "message must be UTF-8 without control characters", {}};
   }
   return std::nullopt;
 }
@@ -127,7 +138,8 @@ ParsedRequest parse_request(std::string_view text, const ProtocolLimits& limits)
   if (*type == "chat_message") {
     auto channel = string_field(o, "channel");
     auto message = string_field(o, "message");
-    if (!channel || !message) return fail(ErrorCode::invalid_json, "channel and message must be strings");
+    if (!channel || !message)
+      return fail(ErrorCode::invalid_json, "channel and message must be strings");
     if (channel->empty() || channel->size() > limits.max_channel_name_bytes) {
       return fail(ErrorCode::unknown_channel, "no such channel");
     }
@@ -184,20 +196,8 @@ std::string format_time(TimePoint t) {
   }
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
-}
-
-namespace {
-
-Frame envelope(std::string_view type, std::string_view sender, json::value payload) {
-  json::object o;
-  o.reserve(3);
-  o.emplace("type", type);
-  o.emplace("sender", sender);
-  o.emplace("payload", std::move(payload));
-  const std::string json = json::serialize(o);
-  return make_frame(Opcode::text, json);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
 }
 
 json::object to_json(const ChatMessage& m) {
@@ -211,6 +211,25 @@ json::object to_json(const ChatMessage& m) {
   o.emplace("message", m.message);
   o.emplace("authored_at", format_time(m.authored_at));
   return o;
+}
+
+json::object to_json(const Channel& c) {
+  json::object o{{"id", c.id}, {"name", c.name}};
+  if (!c.description.empty()) o.emplace("description", c.description);
+  if (c.sort_order != 0) o.emplace("sort_order", c.sort_order);
+  return o;
+}
+
+namespace {
+
+Frame envelope(std::string_view type, std::string_view sender, json::value payload) {
+  json::object o;
+  o.reserve(3);
+  o.emplace("type", type);
+  o.emplace("sender", sender);
+  o.emplace("payload", std::move(payload));
+  const std::string json = json::serialize(o);
+  return make_frame(Opcode::text, json);
 }
 
 json::object to_json(const PrivateMessage& m) {
@@ -229,13 +248,6 @@ json::object to_json(const PrivateMessage& m) {
 
 json::object to_json(const UserStatus& s) {
   return json::object{{"username", s.username}, {"id", s.id}, {"status", s.status}};
-}
-
-json::object to_json(const Channel& c) {
-  json::object o{{"id", c.id}, {"name", c.name}};
-  if (!c.description.empty()) o.emplace("description", c.description);
-  if (c.sort_order != 0) o.emplace("sort_order", c.sort_order);
-  return o;
 }
 
 template <typename T>

@@ -3,6 +3,7 @@
 // WebSocket frame (chat/frame.hpp) that every recipient shares. Knows nothing of sockets.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -58,9 +59,9 @@ using Request =
     std::variant<ChatRequest, PrivateRequest, PingRequest, PongRequest, RefreshTokenRequest>;
 
 struct ParsedRequest {
-  std::optional<Request> request;       // set when the message is well formed
-  std::optional<ProtocolError> error;   // set otherwise
-  std::string ref;                      // the client's "ref", echoed in an error reply
+  std::optional<Request> request;      // set when the message is well formed
+  std::optional<ProtocolError> error;  // set otherwise
+  std::string ref;                     // the client's "ref", echoed in an error reply
 };
 
 struct ProtocolLimits {
@@ -78,6 +79,10 @@ ParsedRequest parse_request(std::string_view text, const ProtocolLimits& limits)
 bool is_clean_text(std::string_view text);
 
 std::string format_time(TimePoint t);  // 2026-11-27T10:15:30.123456Z
+
+// The wire JSON of a message and of a channel, shared by the WebSocket and the REST API.
+boost::json::object to_json(const ChatMessage& m);
+boost::json::object to_json(const Channel& c);
 
 // Each encoder returns a whole text frame; chat::frame_payload() gives back the JSON.
 Frame encode_chat_message(const ChatMessage& m);

@@ -1,15 +1,17 @@
 // Plain HTTP routes and the hand-over to WebSocket.
 #include "net/http_session.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <boost/url.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/api.hpp"
+#include "api/http_json.hpp"
 #include "api/store_call.hpp"
 #include "net/forwarded.hpp"
 #include "net/upgrade_auth.hpp"
@@ -25,34 +27,20 @@ using asio::use_awaitable;
 
 namespace {
 
+using api::error_response;
+using api::json_response;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-Response json_response(const Request& request, http::status status, const json::value& body) {
-  Response res{status, request.version()};
-  res.set(http::field::server, "natter");
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(request.keep_alive());
-  res.body() = json::serialize(body);
-  res.prepare_payload();
-  return res;
-}
-
-Response error_response(const Request& request, http::status status, std::string_view code,
-                        std::string_view message) {
-  return json_response(request, status,
-                       json::object{{"error", json::object{{"code", code}, {"message", message}}}});
-}
-
-// `scheme` is how the client reached us: "https" behind a TLS proxy that says so.
 std::string websocket_url(const ServerContext& context, const Request& request,
                           std::string_view scheme) {
   const auto& public_url = context.settings.public_url;
   if (!public_url.empty()) {
     std::string url = public_url;
-    if (url.rfind("https://", 0) == 0) url = "wss://" + url.substr(8);
-    else if (url.rfind("http://", 0) == 0) url = "ws://" + url.substr(7);
+    if (url.rfind("https://", 0) == 0)
+      url = "wss://" + url.substr(8);
+    else if (url.rfind("http://", 0) == 0)
+      url = "ws://" + url.substr(7);
     while (!url.empty() && url.back() == '/') url.pop_back();
     return url + "/ws";
   }
@@ -117,10 +105,14 @@ Response dev_token(const ServerContext& context, const Request& request,
   std::int64_t ttl = 3600;
   if (url) {
     for (auto param : url->params()) {
-      if (param.key == "username") username = param.value;
-      else if (param.key == "admin") admin = param.value == "1" || param.value == "true";
-      else if (param.key == "client") client = param.value;
-      else if (param.key == "ttl") ttl = std::clamp<std::int64_t>(std::atoll(param.value.c_str()), 1, 86400);
+      if (param.key == "username")
+        username = param.value;
+      else if (param.key == "admin")
+        admin = param.value == "1" || param.value == "true";
+      else if (param.key == "client")
+        client = param.value;
+      else if (param.key == "ttl")
+        ttl = std::clamp<std::int64_t>(std::atoll(param.value.c_str()), 1, 86400);
     }
   }
   if (!valid_dev_username(username) || client.empty() || client.size() > 64) {
