@@ -1,18 +1,18 @@
 // natter's entry point: reads the settings, builds the components and wires them together.
 // Nothing here but wiring.
-#include <cstdio>
-#include <iostream>
-#include <thread>
-
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "api/analytics_feed.hpp"
 #include "auth/jwks_client.hpp"
 #include "auth/key_set.hpp"
 #include "auth/token_signer.hpp"
 #include "auth/token_verifier.hpp"
-#include "api/analytics_feed.hpp"
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "chat/commit_queue.hpp"
@@ -62,14 +62,17 @@ int run(const natter::config::Settings& settings) {
   }
   chat::Store& store = **opened;
   auto channels = store.seed_channels(settings.channels);
-  auto rate = store.rate_limit(chat::RateLimitRow{1, "", settings.rate_limit_messages,
-                                                  settings.rate_limit_window_seconds});
+  auto rate = store.rate_limit(
+      chat::RateLimitRow{1, "", settings.rate_limit_messages, settings.rate_limit_window_seconds});
   auto identity = store.server_identity(settings.server_name);
   auto ids = store.stored_ids();
   if (!channels || !rate || !identity || !ids) {
     throw std::runtime_error("store: cannot read the initial state: " +
-                             (!channels ? channels.error() : !rate ? rate.error()
-                              : !identity ? identity.error() : ids.error()).message);
+                             (!channels   ? channels.error()
+                              : !rate     ? rate.error()
+                              : !identity ? identity.error()
+                                          : ids.error())
+                                 .message);
   }
   if (auto closed = store.close_open_sessions(chat::now_micros()); !closed) {
     spdlog::warn("store: could not close sessions left open: {}", closed.error().message);
@@ -77,8 +80,8 @@ int run(const natter::config::Settings& settings) {
 
   cache::MemoryMessageCache message_cache(cache::MemoryCacheLimits{}, ids->max_public_cache_id,
                                           ids->max_private_cache_id);
-  if (auto recent = store.public_after(std::max<std::int64_t>(0, ids->max_public_cache_id - 500),
-                                       500)) {
+  if (auto recent =
+          store.public_after(std::max<std::int64_t>(0, ids->max_public_cache_id - 500), 500)) {
     for (const auto& m : *recent) message_cache.remember_public(m);
   }
   cache::MemoryRateLimiter limiter(chat::RateLimit{rate->message_limit, rate->window_seconds});
@@ -93,10 +96,19 @@ int run(const natter::config::Settings& settings) {
   WorkerPool workers(settings.store_threads, 10000);
   chat::Moderation moderation(store, hub);
 
-  net::ServerContext context{settings,   {},          hub,          shards.contexts(),
-                             verifier,   jwks.get(),  dev_signer ? &*dev_signer : nullptr,
-                             identity->id, store,     workers,      moderation,
-                             message_cache, limiter};
+  net::ServerContext context{settings,
+                             {},
+                             hub,
+                             shards.contexts(),
+                             verifier,
+                             jwks.get(),
+                             dev_signer ? &*dev_signer : nullptr,
+                             identity->id,
+                             store,
+                             workers,
+                             moderation,
+                             message_cache,
+                             limiter};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
   context.keys = keys.get();
   context.trusted_proxies = net::TrustedProxies(settings.trusted_proxies);

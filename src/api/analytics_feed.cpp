@@ -1,9 +1,10 @@
 // The analytics feed's loop: a one-second tick on one shard.
 #include "api/analytics_feed.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/http_json.hpp"
 #include "chat/frame.hpp"
@@ -30,8 +31,8 @@ asio::awaitable<std::vector<chat::Frame>> AnalyticsFeed::compute() {
     auto counts = store.message_counts();
     std::vector<std::string> payloads;
     if (days && counts) {
-      payloads.push_back(json::serialize(
-          envelope("session_activity", "Server", session_activity_payload(*days))));
+      payloads.push_back(
+          json::serialize(envelope("session_activity", "Server", session_activity_payload(*days))));
       payloads.push_back(json::serialize(
           envelope("message_count_by_channel", "Server", channel_counts_payload(*counts))));
     }

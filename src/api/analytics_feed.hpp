@@ -4,12 +4,11 @@
 // changed. One pair of store queries serves every dashboard.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "chat/protocol.hpp"
 #include "net/server_context.hpp"

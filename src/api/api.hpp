@@ -2,12 +2,11 @@
 // the identity provider's tokens. net/ hands every plain HTTP request here first.
 #pragma once
 
-#include <optional>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <optional>
 
 #include "net/server_context.hpp"
 
@@ -18,7 +17,7 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 // The response for an API route, or nullopt when the path is not one of the API's.
 boost::asio::awaitable<std::optional<Response>> serve(net::ServerContext& context,
-                                                     const Request& request,
-                                                     const boost::asio::ip::address& peer);
+                                                      const Request& request,
+                                                      const boost::asio::ip::address& peer);
 
 }  // namespace natter::api

@@ -1,9 +1,9 @@
 // Group commit: one transaction per batch of whatever arrived during the previous commit.
 #include "chat/commit_queue.hpp"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace natter::chat {
 
@@ -76,12 +76,12 @@ void CommitQueue::commit(std::vector<Pending>& batch) {
 
   auto outcome = store_.insert_messages(public_messages, private_messages);
   if (!outcome) {
-    spdlog::error("store: could not commit {} messages: {}", batch.size(),
-                  outcome.error().message);
+    spdlog::error("store: could not commit {} messages: {}", batch.size(), outcome.error().message);
     const ProtocolError error{outcome.error().kind == Error::Kind::unavailable
                                   ? ErrorCode::unavailable
                                   : ErrorCode::internal,
-                              "the message could not be stored; try again", {}};
+                              "the message could not be stored; try again",
+                              {}};
     for (auto& p : batch) {
       if (p.refuse) p.refuse(error);
     }
@@ -93,16 +93,16 @@ void CommitQueue::commit(std::vector<Pending>& batch) {
     ++batches_;
   }
   // Rows the store refused (one bad row never holds back the rest) go back to their senders.
-  const ProtocolError refused{ErrorCode::invalid_message, "the message was refused by the store",
-                              {}};
+  const ProtocolError refused{
+      ErrorCode::invalid_message, "the message was refused by the store", {}};
   std::vector<Accepted> stored;
   stored.reserve(batch.size());
   for (auto& p : batch) {
     const auto [rejected, cache_id] = std::visit(
         [&](const auto& m) {
           using T = std::decay_t<decltype(m)>;
-          const auto& ids = std::is_same_v<T, ChatMessage> ? outcome->rejected_public
-                                                           : outcome->rejected_private;
+          const auto& ids =
+              std::is_same_v<T, ChatMessage> ? outcome->rejected_public : outcome->rejected_private;
           return std::pair{std::find(ids.begin(), ids.end(), m.cache_id) != ids.end(), m.cache_id};
         },
         p.message);

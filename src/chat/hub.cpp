@@ -7,8 +7,12 @@ namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
          RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits)
-    : settings_(settings), cache_(cache), limiter_(limiter), shards_(std::move(shards)),
-      commits_(commits), channels_(std::move(channels)) {}
+    : settings_(settings),
+      cache_(cache),
+      limiter_(limiter),
+      shards_(std::move(shards)),
+      commits_(commits),
+      channels_(std::move(channels)) {}
 
 void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
                std::optional<std::int64_t> since, std::vector<ChatMessage> older) {
@@ -86,7 +90,7 @@ bool Hub::has_channel_locked(std::string_view name) const {
 
 std::optional<ProtocolError> Hub::post(const Participant& from, const ChatRequest& request,
                                        CommitQueue::Refuse late) {
-  ChatMessage message{std::nullopt, 0, from.user_id, from.username, request.channel,
+  ChatMessage message{std::nullopt,    0,           from.user_id, from.username, request.channel,
                       request.message, now_micros()};
 
   std::lock_guard lock(mutex_);
@@ -117,8 +121,10 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateReq
       !decision.allowed) {
     return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
   }
-  PrivateMessage message{std::nullopt,     0, from.user_id, from.username, request.recipient_id,
-                         recipient->second, request.message, now_micros()};
+  PrivateMessage message{std::nullopt,         0,
+                         from.user_id,         from.username,
+                         request.recipient_id, recipient->second,
+                         request.message,      now_micros()};
   message.cache_id = cache_.next_private_id();
   if (!commits_) {
     deliver_locked(message);
@@ -185,7 +191,8 @@ bool Hub::has_analytics_dashboards() const {
   return !dashboards_.empty();
 }
 
-std::vector<PendingDashboard> Hub::take_new_dashboards(std::chrono::steady_clock::duration min_age) {
+std::vector<PendingDashboard> Hub::take_new_dashboards(
+    std::chrono::steady_clock::duration min_age) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<PendingDashboard> out;
   std::lock_guard lock(mutex_);

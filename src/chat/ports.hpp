@@ -48,7 +48,8 @@ class RateLimiter {
  public:
   virtual ~RateLimiter() = default;
   // Counts one message for `user_id` if it is within the limit.
-  virtual RateDecision acquire(std::string_view user_id, std::chrono::steady_clock::time_point now) = 0;
+  virtual RateDecision acquire(std::string_view user_id,
+                               std::chrono::steady_clock::time_point now) = 0;
   virtual void set_limit(RateLimit limit) = 0;
   virtual RateLimit limit() const = 0;
 };

@@ -90,8 +90,7 @@ class Shard {
 
   std::vector<Entry> connections_;  // dense, for fast broadcast
   std::unordered_map<std::uint64_t, std::size_t> index_;
-  std::unordered_map<std::string, std::vector<std::uint64_t>, StringHash, std::equal_to<>>
-      by_user_;
+  std::unordered_map<std::string, std::vector<std::uint64_t>, StringHash, std::equal_to<>> by_user_;
 };
 
 }  // namespace natter::chat

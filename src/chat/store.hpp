@@ -35,9 +35,9 @@ struct BanRecord {
   std::string owner_id;  // the admin who issued it
   std::string banished_id;
   std::string banished_username;
-  std::string reason;                   // empty: none given
+  std::string reason;  // empty: none given
   TimePoint start;
-  std::optional<TimePoint> end;         // empty: permanent
+  std::optional<TimePoint> end;  // empty: permanent
   std::optional<std::int64_t> duration_hours;
   bool pardoned = false;
 };
@@ -87,7 +87,7 @@ struct StoredIds {
 };
 
 struct ServerIdentity {
-  std::string id;    // stable across restarts
+  std::string id;  // stable across restarts
   std::string name;
 };
 
@@ -127,8 +127,9 @@ class Store {
     std::vector<std::int64_t> rejected_public;
     std::vector<std::int64_t> rejected_private;
   };
-  virtual Result<InsertOutcome> insert_messages(std::span<const ChatMessage> public_messages,
-                                                std::span<const PrivateMessage> private_messages) = 0;
+  virtual Result<InsertOutcome> insert_messages(
+      std::span<const ChatMessage> public_messages,
+      std::span<const PrivateMessage> private_messages) = 0;
   virtual Result<StoredIds> stored_ids() = 0;
   // Public messages with cache_id > since, oldest first, at most limit (reconnect replay).
   virtual Result<std::vector<ChatMessage>> public_after(std::int64_t since, std::int64_t limit) = 0;
@@ -147,8 +148,8 @@ class Store {
   // Closes sessions left open by a crash (end = their start + what is known, or `now`).
   virtual Status close_open_sessions(TimePoint now) = 0;
   // Per UTC day for the last `days` days (today included), for one user or everyone.
-  virtual Result<std::vector<DayActivity>> session_activity(const std::string& user_id,
-                                                            int days, TimePoint now) = 0;
+  virtual Result<std::vector<DayActivity>> session_activity(const std::string& user_id, int days,
+                                                            TimePoint now) = 0;
 
   // --- bans ------------------------------------------------------------------------------
   virtual Result<BanRecord> ban(const NewBan& ban) = 0;

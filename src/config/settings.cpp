@@ -1,13 +1,13 @@
 // Parsing and validating settings from the environment and the command line.
 #include "config/settings.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "net/forwarded.hpp"
 
@@ -28,8 +28,8 @@ std::string env_name(std::string_view flag) {
 }
 
 [[noreturn]] void bad(std::string_view flag, std::string_view value, std::string_view why) {
-  throw ConfigError(fmt::format("{} (--{}): invalid value '{}': {}", env_name(flag), flag, value,
-                                why));
+  throw ConfigError(
+      fmt::format("{} (--{}): invalid value '{}': {}", env_name(flag), flag, value, why));
 }
 
 std::int64_t to_int(std::string_view flag, const std::string& value, std::int64_t min,
@@ -71,7 +71,8 @@ const std::vector<Option>& options() {
            host = host.substr(1, host.size() - 2);
          }
          s.listen_host = host;
-         s.listen_port = static_cast<std::uint16_t>(to_int("listen", v.substr(colon + 1), 0, 65535));
+         s.listen_port =
+             static_cast<std::uint16_t>(to_int("listen", v.substr(colon + 1), 0, 65535));
        }},
       {"database-url", "sqlite:natter.db",
        "where messages last: sqlite:PATH, sqlite::memory:, or postgres://USER@HOST/DB",
@@ -88,7 +89,8 @@ const std::vector<Option>& options() {
        }},
       {"jwks-url", "", "the identity provider's JWKS URL (else found through --oidc-issuer)",
        [](Settings& s, const std::string& v) { s.jwks_url = v; }},
-      {"oidc-issuer", "", "OIDC issuer URL: checked against `iss`, and its discovery gives the JWKS",
+      {"oidc-issuer", "",
+       "OIDC issuer URL: checked against `iss`, and its discovery gives the JWKS",
        [](Settings& s, const std::string& v) { s.oidc_issuer = v; }},
       {"audience", "", "comma list; a token's aud (or azp) must hold one of them",
        [](Settings& s, const std::string& v) { s.audiences = to_list(v); }},
@@ -117,7 +119,8 @@ const std::vector<Option>& options() {
        }},
       {"max-frame-bytes", "65536", "largest WebSocket message; bigger closes with 1009",
        [](Settings& s, const std::string& v) {
-         s.limits.max_frame_bytes = static_cast<std::size_t>(to_int("max-frame-bytes", v, 256, 16 << 20));
+         s.limits.max_frame_bytes =
+             static_cast<std::size_t>(to_int("max-frame-bytes", v, 256, 16 << 20));
        }},
       {"rate-limit", "10/60", "messages per window seconds per user, as N/SECONDS",
        [](Settings& s, const std::string& v) {
@@ -168,7 +171,9 @@ const std::vector<Option>& options() {
          }
        }},
       {"idle-timeout", "60", "seconds without an answer to pings before a peer is dropped",
-       [](Settings& s, const std::string& v) { s.limits.idle_timeout = to_seconds("idle-timeout", v); }},
+       [](Settings& s, const std::string& v) {
+         s.limits.idle_timeout = to_seconds("idle-timeout", v);
+       }},
       {"handshake-timeout", "10", "seconds to send the HTTP request / finish the upgrade",
        [](Settings& s, const std::string& v) {
          s.limits.handshake_timeout = to_seconds("handshake-timeout", v);
@@ -180,7 +185,9 @@ const std::vector<Option>& options() {
          s.jwks_min_refetch = to_seconds("jwks-min-refetch", v, 0);
        }},
       {"token-leeway", "30", "seconds of clock skew allowed on exp/nbf",
-       [](Settings& s, const std::string& v) { s.token_leeway = to_seconds("token-leeway", v, 0); }},
+       [](Settings& s, const std::string& v) {
+         s.token_leeway = to_seconds("token-leeway", v, 0);
+       }},
       {"shutdown-timeout", "10", "seconds a graceful shutdown may take",
        [](Settings& s, const std::string& v) {
          s.shutdown_timeout = to_seconds("shutdown-timeout", v);
@@ -295,8 +302,9 @@ std::optional<Settings> load_settings(int argc, char** argv) {
         "(or --dev for a local development issuer)");
   }
   if (settings.limits.max_message_bytes > settings.limits.max_frame_bytes) {
-    throw ConfigError("NATTER_MAX_MESSAGE_BYTES (--max-message-bytes): must not exceed "
-                      "NATTER_MAX_FRAME_BYTES");
+    throw ConfigError(
+        "NATTER_MAX_MESSAGE_BYTES (--max-message-bytes): must not exceed "
+        "NATTER_MAX_FRAME_BYTES");
   }
   return settings;
 }

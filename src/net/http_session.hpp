@@ -3,10 +3,9 @@
 // into a WebSocketSession on the same shard.
 #pragma once
 
-#include <cstddef>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstddef>
 
 #include "net/server_context.hpp"
 

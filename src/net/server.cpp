@@ -1,11 +1,11 @@
 // Shards, listener and graceful shutdown.
 #include "net/server.hpp"
 
-#include <csignal>
-#include <thread>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
+#include <thread>
 
 #include "net/http_session.hpp"
 
@@ -47,8 +47,8 @@ void Server::bind() {
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint, ec);
   if (ec) {
-    throw std::runtime_error(fmt::format("NATTER_LISTEN: cannot listen on {}:{}: {}",
-                                         s.listen_host, s.listen_port, ec.message()));
+    throw std::runtime_error(fmt::format("NATTER_LISTEN: cannot listen on {}:{}: {}", s.listen_host,
+                                         s.listen_port, ec.message()));
   }
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
@@ -58,25 +58,25 @@ tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint()
 void Server::accept_next() {
   const std::size_t shard = next_shard_;
   next_shard_ = (next_shard_ + 1) % shards_.size();
-  acceptor_.async_accept(shards_.context(shard), [this, shard](boost::system::error_code ec,
-                                                               tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      auto& ioc = shards_.context(shard);
-      asio::co_spawn(ioc, serve_http(context_, shard, std::move(socket)), asio::detached);
-    } else {
-      spdlog::warn("accept failed: {}", ec.message());
-      if (ec == asio::error::no_descriptors) {
-        // Out of file descriptors: back off briefly instead of spinning.
-        auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
-                                                          std::chrono::milliseconds(100));
-        timer->async_wait([this, timer](auto) { accept_next(); });
-        return;
-      }
-    }
-    accept_next();
-  });
+  acceptor_.async_accept(
+      shards_.context(shard), [this, shard](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+          socket.set_option(tcp::no_delay(true), ec);
+          auto& ioc = shards_.context(shard);
+          asio::co_spawn(ioc, serve_http(context_, shard, std::move(socket)), asio::detached);
+        } else {
+          spdlog::warn("accept failed: {}", ec.message());
+          if (ec == asio::error::no_descriptors) {
+            // Out of file descriptors: back off briefly instead of spinning.
+            auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
+                                                              std::chrono::milliseconds(100));
+            timer->async_wait([this, timer](auto) { accept_next(); });
+            return;
+          }
+        }
+        accept_next();
+      });
 }
 
 int Server::run() {

@@ -3,11 +3,10 @@
 // (stop accepting, close WebSockets with 1001, wait for them, exit).
 #pragma once
 
-#include <memory>
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <vector>
 
 #include "chat/shard.hpp"
 #include "net/server_context.hpp"

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "auth/jwks_client.hpp"
 #include "auth/key_set.hpp"
@@ -17,9 +16,9 @@
 #include "auth/token_verifier.hpp"
 #include "chat/hub.hpp"
 #include "chat/moderation.hpp"
+#include "chat/protocol.hpp"
 #include "chat/store.hpp"
 #include "common/worker_pool.hpp"
-#include "chat/protocol.hpp"
 #include "config/settings.hpp"
 #include "net/forwarded.hpp"
 
@@ -31,7 +30,7 @@ struct ServerContext {
   chat::Hub& hub;
   std::vector<boost::asio::io_context*> shards;  // index = chat::Participant::shard
   const auth::TokenVerifier& verifier;
-  auth::JwksClient* jwks = nullptr;              // null in --dev mode
+  auth::JwksClient* jwks = nullptr;               // null in --dev mode
   const auth::TokenSigner* dev_signer = nullptr;  // set in --dev mode only
   std::string server_id;
   chat::Store& store;

@@ -1,11 +1,10 @@
 // Token extraction and verification for the WebSocket upgrade.
 #include "net/upgrade_auth.hpp"
 
-#include <charconv>
-
 #include <boost/asio.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url.hpp>
+#include <charconv>
 
 #include "net/token_check.hpp"
 
@@ -31,8 +30,8 @@ UpgradeDecision refuse(http::status status, std::string code, std::string reason
 
 }  // namespace
 
-asio::awaitable<UpgradeDecision> authorize_upgrade(ServerContext& context,
-                                                   const http::request<http::string_body>& request) {
+asio::awaitable<UpgradeDecision> authorize_upgrade(
+    ServerContext& context, const http::request<http::string_body>& request) {
   UpgradeDecision decision;
   std::string token;
 
@@ -53,7 +52,8 @@ asio::awaitable<UpgradeDecision> authorize_upgrade(ServerContext& context,
   if (token.empty()) {
     if (auto it = request.find(http::field::authorization); it != request.end()) {
       std::string_view value = it->value();
-      if (value.size() > 7 && (value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer ")) {
+      if (value.size() > 7 &&
+          (value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer ")) {
         token = std::string(trim(value.substr(7)));
       }
     }

@@ -4,13 +4,12 @@
 // refusal.
 #pragma once
 
-#include <optional>
-#include <string>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <optional>
+#include <string>
 
 #include "auth/identity.hpp"
 #include "net/server_context.hpp"
@@ -27,6 +26,7 @@ struct UpgradeDecision {
 };
 
 boost::asio::awaitable<UpgradeDecision> authorize_upgrade(
-    ServerContext& context, const boost::beast::http::request<boost::beast::http::string_body>& request);
+    ServerContext& context,
+    const boost::beast::http::request<boost::beast::http::string_body>& request);
 
 }  // namespace natter::net

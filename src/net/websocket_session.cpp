@@ -2,13 +2,13 @@
 // WsReader, written whole and gathered by one writer), the flood guard and the timers.
 #include "net/websocket_session.hpp"
 
-#include <algorithm>
-#include <span>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <spdlog/spdlog.h>
+#include <span>
 
 #include "net/worker_call.hpp"
 
@@ -57,9 +57,10 @@ WebSocketSession::WebSocketSession(ServerContext& context, tcp::socket socket,
   reader_.append(early_bytes);
 }
 
-asio::awaitable<void> WebSocketSession::run(
-    beast::http::request<beast::http::string_body> request, std::optional<std::int64_t> since,
-    std::vector<chat::ChatMessage> older, bool bearer_subprotocol) {
+asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::string_body> request,
+                                            std::optional<std::int64_t> since,
+                                            std::vector<chat::ChatMessage> older,
+                                            bool bearer_subprotocol) {
   const auto& limits = context_.settings.limits;
   {
     // Beast answers the upgrade (or refuses it); then the socket is ours again.
@@ -118,12 +119,12 @@ asio::awaitable<void> WebSocketSession::run(
   reading_done_ = true;
   context_.hub.leave(participant_);
   if (store_session_id_) {
-    context_.workers.submit([&store = context_.store, id = *store_session_id_,
-                             ended = chat::now_micros()] {
-      if (auto s = store.close_session(id, ended); !s) {
-        spdlog::warn("store: could not close session {}: {}", id, s.error().message);
-      }
-    });
+    context_.workers.submit(
+        [&store = context_.store, id = *store_session_id_, ended = chat::now_micros()] {
+          if (auto s = store.close_session(id, ended); !s) {
+            spdlog::warn("store: could not close session {}: {}", id, s.error().message);
+          }
+        });
   }
   watchdog_timer_.cancel();
   wake_writer();
@@ -274,7 +275,8 @@ void WebSocketSession::refresh_token(const std::string& token, std::string_view 
   auto result = context_.verifier.verify(token, std::chrono::system_clock::now());
   if (!result.ok()) {
     refuse({ErrorCode::invalid_message,
-            fmt::format("refresh token refused: {}", auth::describe(result.error)), {}},
+            fmt::format("refresh token refused: {}", auth::describe(result.error)),
+            {}},
            ref);
     return;
   }

@@ -2,15 +2,14 @@
 // on its own executor with the result, so a shard never waits on a database.
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <type_traits>
-#include <utility>
-
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
 
 #include "common/worker_pool.hpp"
 

@@ -22,10 +22,9 @@ std::int64_t MemoryMessageCache::next_private_id() {
 void MemoryMessageCache::remember_public(const chat::ChatMessage& message) {
   std::lock_guard lock(mutex_);
   // Kept in cacheID order; a late arrival (warming from the store) is put in its place.
-  auto at = std::upper_bound(public_.begin(), public_.end(), message.cache_id,
-                             [](std::int64_t id, const chat::ChatMessage& m) {
-                               return id < m.cache_id;
-                             });
+  auto at =
+      std::upper_bound(public_.begin(), public_.end(), message.cache_id,
+                       [](std::int64_t id, const chat::ChatMessage& m) { return id < m.cache_id; });
   if (at != public_.begin() && std::prev(at)->cache_id == message.cache_id) return;
   public_.insert(at, message);
   while (public_.size() > limits_.recent_public) public_.pop_front();
@@ -59,10 +58,9 @@ std::int64_t MemoryMessageCache::oldest_public_id() {
 std::vector<chat::ChatMessage> MemoryMessageCache::recent_public(std::int64_t since,
                                                                  std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto first = std::upper_bound(public_.begin(), public_.end(), since,
-                                [](std::int64_t id, const chat::ChatMessage& m) {
-                                  return id < m.cache_id;
-                                });
+  auto first =
+      std::upper_bound(public_.begin(), public_.end(), since,
+                       [](std::int64_t id, const chat::ChatMessage& m) { return id < m.cache_id; });
   const auto available = static_cast<std::size_t>(public_.end() - first);
   if (available > limit) first += static_cast<std::ptrdiff_t>(available - limit);
   return {first, public_.end()};

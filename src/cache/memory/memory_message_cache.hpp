@@ -13,7 +13,7 @@
 namespace natter::cache {
 
 struct MemoryCacheLimits {
-  std::size_t recent_public = 500;        // what a connecting client is replayed
+  std::size_t recent_public = 500;  // what a connecting client is replayed
   std::size_t recent_private_per_user = 200;
   std::size_t max_private_users = 100000;  // users with a private history held at once
 };

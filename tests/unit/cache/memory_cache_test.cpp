@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
-
-#include <gtest/gtest.h>
 
 namespace natter::cache {
 namespace {

@@ -1,9 +1,9 @@
 #include "chat/commit_queue.hpp"
 
+#include <gtest/gtest.h>
+
 #include <condition_variable>
 #include <mutex>
-
-#include <gtest/gtest.h>
 
 #include "store/memory/memory_store.hpp"
 
@@ -45,7 +45,8 @@ TEST(CommitQueue, DeliversOnlyWhatIsStoredInOrder) {
   };
   for (std::int64_t id = 1; id <= 200; ++id) {
     // Message 50 holds a NUL byte: no store keeps it, and it must not hold back the rest.
-    ASSERT_TRUE(queue.enqueue(public_message(id, id == 50 ? std::string("a\0b", 3) : "ok"), refuse));
+    ASSERT_TRUE(
+        queue.enqueue(public_message(id, id == 50 ? std::string("a\0b", 3) : "ok"), refuse));
     if (id % 20 == 0) {
       PrivateMessage p{std::nullopt, id / 20, "u-a", "alice", "u-b", "bob", "psst", now_micros()};
       ASSERT_TRUE(queue.enqueue(p, refuse));

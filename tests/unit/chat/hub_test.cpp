@@ -1,10 +1,10 @@
 #include "chat/hub.hpp"
 
-#include <deque>
-#include <functional>
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
+#include <deque>
+#include <functional>
 
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
@@ -36,9 +36,8 @@ class FakeConnection final : public Connection {
 struct ManualShards {
   explicit ManualShards(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-      shards.push_back(std::make_unique<Shard>([this](std::function<void()> f) {
-        queue.push_back(std::move(f));
-      }));
+      shards.push_back(std::make_unique<Shard>(
+          [this](std::function<void()> f) { queue.push_back(std::move(f)); }));
     }
   }
   void run() {

@@ -1,7 +1,8 @@
 #include "chat/protocol.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace natter::chat {
 namespace {
@@ -24,8 +25,8 @@ ErrorCode error_of(std::string_view text) {
 }
 
 TEST(Protocol, ParsesChatMessage) {
-  auto parsed = parse_request(R"({"type":"chat_message","channel":"general","message":"hi"})",
-                              limits());
+  auto parsed =
+      parse_request(R"({"type":"chat_message","channel":"general","message":"hi"})", limits());
   ASSERT_TRUE(parsed.request);
   auto& chat = std::get<ChatRequest>(*parsed.request);
   EXPECT_EQ(chat.channel, "general");
@@ -33,9 +34,8 @@ TEST(Protocol, ParsesChatMessage) {
 }
 
 TEST(Protocol, ParsesPrivateMessage) {
-  auto parsed =
-      parse_request(R"({"type":"private_chat_message","recipient_id":"u-2","message":"psst"})",
-                    limits());
+  auto parsed = parse_request(
+      R"({"type":"private_chat_message","recipient_id":"u-2","message":"psst"})", limits());
   ASSERT_TRUE(parsed.request);
   auto& p = std::get<PrivateRequest>(*parsed.request);
   EXPECT_EQ(p.recipient_id, "u-2");
@@ -53,8 +53,9 @@ TEST(Protocol, RefusesBadInput) {
   EXPECT_EQ(error_of(R"({"type":"chat_message","channel":"general"})"), ErrorCode::empty_message);
   EXPECT_EQ(error_of(R"({"type":"chat_message","channel":"general","message":"  \n "})"),
             ErrorCode::empty_message);
-  EXPECT_EQ(error_of(R"({"type":"chat_message","channel":"general","message":"0123456789abcdefg"})"),
-            ErrorCode::message_too_long);
+  EXPECT_EQ(
+      error_of(R"({"type":"chat_message","channel":"general","message":"0123456789abcdefg"})"),
+      ErrorCode::message_too_long);
   EXPECT_EQ(error_of(R"({"type":"chat_message","channel":"general","message":"a\u0000b"})"),
             ErrorCode::invalid_message);
   EXPECT_EQ(error_of(R"({"type":"chat_message","channel":"general","message":"a\u0007b"})"),
@@ -84,10 +85,10 @@ TEST(Protocol, CleanTextAllowsNewlineTabAndUnicode) {
   EXPECT_TRUE(is_clean_text("h\xc3\xa9llo \xf0\x9f\x98\x80"));
   EXPECT_FALSE(is_clean_text("cr\r"));
   EXPECT_FALSE(is_clean_text("\x7f"));
-  EXPECT_FALSE(is_clean_text("\xc2\x85"));          // C1 control
-  EXPECT_FALSE(is_clean_text("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(is_clean_text("\xc0\xaf"));          // overlong
-  EXPECT_FALSE(is_clean_text("\xe2\x82"));          // truncated
+  EXPECT_FALSE(is_clean_text("\xc2\x85"));      // C1 control
+  EXPECT_FALSE(is_clean_text("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(is_clean_text("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(is_clean_text("\xe2\x82"));      // truncated
 }
 
 TEST(Protocol, FormatsTimeWithMicroseconds) {
@@ -97,7 +98,12 @@ TEST(Protocol, FormatsTimeWithMicroseconds) {
 }
 
 TEST(Protocol, EncodesChatMessageExactly) {
-  ChatMessage m{std::nullopt, 7, "u-1", "alice", "general", "hi \"there\"",
+  ChatMessage m{std::nullopt,
+                7,
+                "u-1",
+                "alice",
+                "general",
+                "hi \"there\"",
                 TimePoint{std::chrono::microseconds(1'795'774'530'000'001)}};
   EXPECT_EQ(json_of(encode_chat_message(m)),
             R"({"type":"chat_message","sender":"alice","payload":{"cacheID":7,"owner_id":"u-1",)"

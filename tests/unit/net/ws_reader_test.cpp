@@ -1,11 +1,11 @@
 #include "net/ws_reader.hpp"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "chat/frame.hpp"
 
