@@ -235,13 +235,46 @@ const Option* find_option(std::string_view name) {
   return nullptr;
 }
 
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+std::string with_scheme(const std::string& host) {
+  return host.find("://") == std::string::npos ? "https://" + host : host;
+}
+
+// OnRabble's deployment variables, honoured where natter's own are not set: the Keycloak
+// host and realm give the issuer, the client names the chat and dashboard client ids, the
+// public host the URLs /discovery hands out.
+void apply_onrabble_names(Settings& s, const std::map<std::string, std::string>& given) {
+  const auto keycloak = env_or_empty("KC_HOSTNAME");
+  const auto realm = env_or_empty("REALM_NAME");
+  if (!given.contains("oidc-issuer") && !keycloak.empty() && !realm.empty()) {
+    s.oidc_issuer = with_scheme(keycloak) + "/realms/" + realm;
+  }
+  if (auto chat = env_or_empty("CHAT_CLIENT_NAME");
+      !given.contains("chat-client") && !chat.empty()) {
+    s.chat_client = chat;
+  }
+  if (auto web = env_or_empty("WEB_CLIENT_NAME");
+      !given.contains("dashboard-client") && !web.empty()) {
+    s.dashboard_client = web;
+  }
+  if (auto host = env_or_empty("PUBLIC_HOSTNAME"); !given.contains("public-url") && !host.empty()) {
+    s.public_url = with_scheme(host);
+  }
+}
+
 }  // namespace
 
 std::string help_text() {
   std::string out =
       "natter: a self-hostable real-time chat server\n\n"
       "usage: natter [--SETTING VALUE]... [--dev]\n\n"
-      "Every setting is also read from the environment variable shown; flags win.\n\n";
+      "Every setting is also read from the environment variable shown; flags win.\n"
+      "OnRabble's KC_HOSTNAME + REALM_NAME (issuer), CHAT_CLIENT_NAME, WEB_CLIENT_NAME and\n"
+      "PUBLIC_HOSTNAME are honoured when the matching NATTER_ setting is not given.\n\n";
   for (const auto& o : options()) {
     out += fmt::format("  --{:<24} {:<30} {}", o.name, env_name(o.name), o.help);
     if (*o.fallback) out += fmt::format(" (default: {})", o.fallback);
@@ -296,6 +329,7 @@ std::optional<Settings> load_settings(int argc, char** argv) {
     auto it = values.find(o.name);
     if (it != values.end()) o.apply(settings, it->second);
   }
+  apply_onrabble_names(settings, values);
   if (!settings.dev && settings.jwks_url.empty() && settings.oidc_issuer.empty()) {
     throw ConfigError(
         "NATTER_JWKS_URL (--jwks-url) or NATTER_OIDC_ISSUER (--oidc-issuer) is required "

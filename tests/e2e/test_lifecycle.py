@@ -145,6 +145,30 @@ async def test_configured_entirely_by_environment(start_natter, idp):
     await c.close()
 
 
+async def test_onrabble_deployment_variables_are_honoured(start_natter, idp):
+    """KC_HOSTNAME + REALM_NAME give the issuer (and so the JWKS, by discovery),
+    CHAT_CLIENT_NAME and WEB_CLIENT_NAME the client ids, PUBLIC_HOSTNAME /discovery's URLs."""
+    port = free_port()
+    natter = start_natter(base=False, port=port, env={
+        "NATTER_LISTEN": f"127.0.0.1:{port}", "NATTER_THREADS": "2",
+        "KC_HOSTNAME": f"http://127.0.0.1:{idp.port}", "REALM_NAME": "natter",
+        "CHAT_CLIENT_NAME": "TermChat", "WEB_CLIENT_NAME": "AdminBoard",
+        "PUBLIC_HOSTNAME": "chat.example.org"})
+    assert idp.issuer == f"http://127.0.0.1:{idp.port}/realms/natter"
+    status, _, doc = http_json(natter.port, "/discovery")
+    assert status == 200
+    assert doc["chat_client"] == "TermChat"
+    assert doc["chat_url"] == "wss://chat.example.org/ws"
+    assert doc["auth_url"] == idp.issuer + "/protocol/openid-connect/auth"
+    alice = await join(natter, idp, make_user("alice", azp="TermChat"))
+    board = await join(natter, idp, make_user("boss", azp="AdminBoard"))
+    users = board.seq("connected_users")["payload"]["users"]
+    assert [u["username"] for u in users] == ["alice"]  # the dashboard is not listed
+    await alice.no_message(0.5)  # and announced nothing
+    await alice.close()
+    await board.close()
+
+
 async def test_flag_wins_over_environment(start_natter, idp):
     natter = start_natter("--channels", "from-flag", env={"NATTER_CHANNELS": "from-env"})
     c = await join(natter, idp, make_user("alice"))
