@@ -18,6 +18,7 @@
 #include "chat/commit_queue.hpp"
 #include "chat/hub.hpp"
 #include "chat/moderation.hpp"
+#include "common/logging.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
 #include "net/server.hpp"
@@ -133,11 +134,11 @@ int run(const natter::config::Settings& settings) {
 int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("natter");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  natter::configure_logging("human", "info");
   try {
     auto settings = natter::config::load_settings(argc, argv);
     if (!settings) return 0;
-    spdlog::set_level(spdlog::level::from_str(settings->log_level));
+    natter::configure_logging(settings->log_format, settings->log_level);
     return run(*settings);
   } catch (const natter::config::ConfigError& e) {
     std::fprintf(stderr, "natter: %s\n", e.what());

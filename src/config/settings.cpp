@@ -213,6 +213,11 @@ const std::vector<Option>& options() {
          }
          s.log_level = v;
        }},
+      {"log-format", "human", "human (one readable line per event) or json (one object per line)",
+       [](Settings& s, const std::string& v) {
+         if (v != "human" && v != "json") bad("log-format", v, "expected human or json");
+         s.log_format = v;
+       }},
       {"dev", "false",
        "development mode: natter signs its own tokens, served by GET /dev/token on loopback",
        [](Settings& s, const std::string& v) {

@@ -51,6 +51,7 @@ struct Settings {
   std::size_t threads = 0;  // 0: one per core
   bool dev = false;
   std::string log_level = "info";
+  std::string log_format = "human";
   std::string public_url;
   std::string server_name = "natter";
   // Origins allowed to call the REST API from a browser (CORS); empty: none, "*": any.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from natter_e2e import check_error, join, make_user
+from natter_e2e import check_error, http_json, join, make_user
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 FAST = ("--rate-limit", "1000000/1", "--max-messages-per-second", "100000")
@@ -148,3 +148,17 @@ async def test_postgres_outage_refuses_then_heals(start_natter, idp, postgres):
     c = await join(natter, idp, make_user("carol"), since=0)
     texts = [m["message"] for m in c.seq("bulk_chat_messages")["payload"]["messages"]]
     assert texts == ["before", f"after {healed_at}"], texts
+
+
+async def test_readyz_follows_the_store(start_natter, idp, postgres):
+    natter = start_natter("--database-url", postgres.url)
+    assert http_json(natter.port, "/readyz")[0] == 200
+    postgres.stop()
+    status, _, doc = http_json(natter.port, "/readyz")
+    assert status == 503 and "store_unavailable" in doc["reasons"], doc
+    assert http_json(natter.port, "/healthz")[0] == 200  # alive, just not ready
+    postgres.start()
+    deadline = time.monotonic() + 20
+    while http_json(natter.port, "/readyz")[0] != 200:
+        assert time.monotonic() < deadline, "not ready again 20 s after PostgreSQL returned"
+        await asyncio.sleep(0.3)

@@ -2,6 +2,7 @@
 and the plain HTTP routes /healthz, /discovery and 404s."""
 
 import asyncio
+import json
 import re
 import signal
 import socket
@@ -18,7 +19,8 @@ ALL_SETTINGS = ["listen", "jwks-url", "oidc-issuer", "audience", "allowed-client
                 "dashboard-client", "admin-role", "role-claim", "channels", "max-message-bytes",
                 "max-frame-bytes", "rate-limit", "send-queue-messages", "send-queue-bytes",
                 "idle-timeout", "jwks-min-refetch", "threads", "shutdown-timeout", "dev",
-                "log-level"]
+                "log-level", "log-format", "database-url", "cors-origins", "max-body-bytes",
+                "analytics-interval", "trusted-proxies"]
 
 
 def run_natter(args, env=None, timeout=10):
@@ -70,6 +72,7 @@ BAD_SETTINGS = [
     ("send-queue-messages", "x"),
     ("idle-timeout", "soon"),
     ("log-level", "loud"),
+    ("log-format", "xml"),
 ]
 
 
@@ -167,6 +170,23 @@ async def test_onrabble_deployment_variables_are_honoured(start_natter, idp):
     await alice.no_message(0.5)  # and announced nothing
     await alice.close()
     await board.close()
+
+
+async def test_json_log_format_is_one_object_per_line(start_natter, idp):
+    natter = start_natter("--log-format", "json")
+    alice = await join(natter, idp, make_user("alice"))
+    await alice.send('{"type": "chat_message", "channel": "nowhere \\" quoted", "message": "x"}')
+    await alice.recv()
+    await alice.close()
+    await asyncio.sleep(0.3)
+    lines = [line for line in natter.log_text().splitlines() if line.strip()]
+    assert lines
+    records = [json.loads(line) for line in lines]  # every line parses on its own
+    for r in records:
+        assert set(r) == {"time", "level", "message"}, r
+        assert r["time"].endswith("Z")
+    messages = [r["message"] for r in records]
+    assert any(m.startswith("connect user=alice") for m in messages), messages
 
 
 async def test_flag_wins_over_environment(start_natter, idp):
