@@ -128,4 +128,20 @@ std::string random_uuid() {
   return uuid;
 }
 
+Result<SearchPlan> plan_search(const chat::MessageQuery& query) {
+  auto limit = page_limit(query.limit);
+  if (!limit) return limit.error();
+  if (auto s = check_offset(query.offset); !s) return s.error();
+  return SearchPlan{*limit, has_keyword(query.keyword), keyword_tokens(query.keyword)};
+}
+
+chat::Page<chat::ChatMessage> page_of(std::vector<chat::ChatMessage> rows, std::int64_t limit) {
+  chat::Page<chat::ChatMessage> page{std::move(rows), false};
+  if (static_cast<std::int64_t>(page.items.size()) > limit) {
+    page.items.pop_back();
+    page.has_more = true;
+  }
+  return page;
+}
+
 }  // namespace natter::store

@@ -31,6 +31,18 @@ bool storable(const chat::PrivateMessage& message);
 // A page size: negative is invalid, above kMaxPageLimit is capped.
 Result<std::int64_t> page_limit(std::int64_t limit);
 Status check_offset(std::int64_t offset);
+// A message search, checked the same way for every backend: the page size and the keyword's
+// words. A keyword with no words matches nothing.
+struct SearchPlan {
+  std::int64_t limit = 0;
+  bool by_keyword = false;
+  std::vector<std::string> tokens;
+  bool matches_nothing() const { return by_keyword && tokens.empty(); }
+};
+Result<SearchPlan> plan_search(const chat::MessageQuery& query);
+// Turns the limit+1 rows a backend fetched into a page with has_more.
+chat::Page<chat::ChatMessage> page_of(std::vector<chat::ChatMessage> rows, std::int64_t limit);
+
 // A replay size (public_after, recent_private): negative is invalid, never capped.
 Status check_count(std::int64_t count);
 Status check_rate_limit(const chat::RateLimitRow& row);

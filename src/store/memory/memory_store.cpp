@@ -209,11 +209,12 @@ Result<std::vector<chat::PrivateMessage>> MemoryStore::recent_private(const std:
 
 Result<chat::Page<chat::ChatMessage>> MemoryStore::search_messages(
     const chat::MessageQuery& query) {
-  auto limit = page_limit(query.limit);
-  if (!limit) return limit.error();
-  if (auto s = check_offset(query.offset); !s) return s.error();
-  const bool by_keyword = has_keyword(query.keyword);
-  const auto tokens = keyword_tokens(query.keyword);
+  auto plan = plan_search(query);
+  if (!plan) return plan.error();
+  if (plan->matches_nothing()) return chat::Page<chat::ChatMessage>{};
+  const auto& tokens = plan->tokens;
+  const bool by_keyword = plan->by_keyword;
+  const std::int64_t limit = plan->limit;
   std::lock_guard lock(mutex_);
   chat::Page<chat::ChatMessage> page;
   std::int64_t skipped = 0;
@@ -229,7 +230,7 @@ Result<chat::Page<chat::ChatMessage>> MemoryStore::search_messages(
       ++skipped;
       continue;
     }
-    if (static_cast<std::int64_t>(page.items.size()) == *limit) {
+    if (static_cast<std::int64_t>(page.items.size()) == limit) {
       page.has_more = true;
       break;
     }

@@ -498,12 +498,12 @@ Result<std::vector<chat::PrivateMessage>> PostgresStore::recent_private(const st
 
 Result<chat::Page<chat::ChatMessage>> PostgresStore::search_messages(
     const chat::MessageQuery& query) {
-  auto limit = page_limit(query.limit);
-  if (!limit) return limit.error();
-  if (auto s = check_offset(query.offset); !s) return s.error();
-  const bool by_keyword = has_keyword(query.keyword);
-  const auto tokens = keyword_tokens(query.keyword);
-  if (by_keyword && tokens.empty()) return chat::Page<chat::ChatMessage>{};
+  auto plan = plan_search(query);
+  if (!plan) return plan.error();
+  if (plan->matches_nothing()) return chat::Page<chat::ChatMessage>{};
+  const auto& tokens = plan->tokens;
+  const bool by_keyword = plan->by_keyword;
+  const std::int64_t limit = plan->limit;
 
   std::string sql = std::string(kMessageSelect) + "WHERE true";
   Params params;
@@ -522,19 +522,14 @@ Result<chat::Page<chat::ChatMessage>> PostgresStore::search_messages(
     sql +=
         " AND search_vector @@ plainto_tsquery('simple', $" + std::to_string(params.size()) + ")";
   }
-  params.add(*limit + 1).add(query.offset);
+  params.add(limit + 1).add(query.offset);
   sql += " ORDER BY cache_id DESC LIMIT $" + std::to_string(params.size() - 1) + " OFFSET $" +
          std::to_string(params.size());
 
   return with_connection([&](Connection& c) -> Result<chat::Page<chat::ChatMessage>> {
     auto rows = c.exec_params(sql, params);
     if (!rows) return rows.error();
-    chat::Page<chat::ChatMessage> page{collect<chat::ChatMessage>(*rows, read_message), false};
-    if (static_cast<std::int64_t>(page.items.size()) > *limit) {
-      page.items.pop_back();
-      page.has_more = true;
-    }
-    return page;
+    return page_of(collect<chat::ChatMessage>(*rows, read_message), limit);
   });
 }
 

@@ -480,12 +480,12 @@ Result<std::vector<chat::PrivateMessage>> SqliteStore::recent_private(const std:
 
 Result<chat::Page<chat::ChatMessage>> SqliteStore::search_messages(
     const chat::MessageQuery& query) {
-  auto limit = page_limit(query.limit);
-  if (!limit) return limit.error();
-  if (auto s = check_offset(query.offset); !s) return s.error();
-  const bool by_keyword = has_keyword(query.keyword);
-  const auto tokens = keyword_tokens(query.keyword);
-  if (by_keyword && tokens.empty()) return chat::Page<chat::ChatMessage>{};
+  auto plan = plan_search(query);
+  if (!plan) return plan.error();
+  if (plan->matches_nothing()) return chat::Page<chat::ChatMessage>{};
+  const auto& tokens = plan->tokens;
+  const bool by_keyword = plan->by_keyword;
+  const std::int64_t limit = plan->limit;
 
   std::string sql = "SELECT ";
   sql += kMessageColumns;
@@ -505,15 +505,10 @@ Result<chat::Page<chat::ChatMessage>> SqliteStore::search_messages(
   for (const auto& channel : query.channels) statement->bind(index++, channel);
   if (!query.user_id.empty()) statement->bind(index++, query.user_id);
   if (by_keyword) statement->bind(index++, fts_query(tokens));
-  statement->bind(index, *limit + 1).bind(index + 1, query.offset);
+  statement->bind(index, limit + 1).bind(index + 1, query.offset);
   auto rows = collect<chat::ChatMessage>(*statement, read_message);
   if (!rows) return rows.error();
-  chat::Page<chat::ChatMessage> page{std::move(*rows), false};
-  if (static_cast<std::int64_t>(page.items.size()) > *limit) {
-    page.items.pop_back();
-    page.has_more = true;
-  }
-  return page;
+  return page_of(std::move(*rows), limit);
 }
 
 Result<std::vector<std::int64_t>> SqliteStore::delete_messages(std::span<const std::int64_t> ids) {
