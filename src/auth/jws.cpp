@@ -132,6 +132,12 @@ bool verify_signature(const Algorithm& algorithm, const PublicKey& key,
     }
     der = std::move(*converted);
     signature = der;
+  } else if (algorithm.kty == "RSA" &&
+             signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key.get()))) {
+    // RFC 8017 8.1.2/8.2.2 step 1: the signature is exactly k octets. OpenSSL
+    // alone would take a shorter one as the same integer with its leading zero
+    // bytes dropped.
+    return false;
   }
   MdCtx ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;

@@ -137,6 +137,28 @@ INSTANTIATE_TEST_SUITE_P(AllAlgorithms, JwsRoundTrip,
                                          "ES256", "ES384", "ES512", "EdDSA"),
                          [](const auto& info) { return std::string(info.param); });
 
+// An RSA signature whose first byte is zero is, to OpenSSL, the same integer
+// as the signature without that byte; JWS wants exactly the modulus length.
+TEST(Jws, RefusesRsaSignaturesShorterThanTheModulus) {
+  const Algorithm* algorithm = find_algorithm("RS256");
+  ASSERT_TRUE(algorithm);
+  const Pkey key = generate_for("RS256");
+  ParsedJwk parsed = parse_jwk(public_jwk(key.get(), "k1", "RS256"));
+  ASSERT_TRUE(parsed.key) << parsed.error;
+  for (int attempt = 0; attempt < 5000; ++attempt) {
+    const std::string input = "payload-" + std::to_string(attempt);
+    const auto signature = sign_bytes(*algorithm, key.get(), input);
+    ASSERT_TRUE(signature);
+    if ((*signature)[0] != '\0') {
+      continue;
+    }
+    EXPECT_TRUE(verify_signature(*algorithm, *parsed.key, input, *signature));
+    EXPECT_FALSE(verify_signature(*algorithm, *parsed.key, input, signature->substr(1)));
+    return;
+  }
+  FAIL() << "no signature with a leading zero byte in 5000 tries";
+}
+
 TEST(Jws, RefusesNoneAndHmac) {
   for (const char* alg : {"none", "None", "HS256", "HS384", "HS512", "", "RS1", "ES256K"}) {
     EXPECT_EQ(find_algorithm(alg), nullptr) << alg;
