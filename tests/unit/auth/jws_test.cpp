@@ -139,11 +139,13 @@ INSTANTIATE_TEST_SUITE_P(AllAlgorithms, JwsRoundTrip,
 
 // An RSA signature whose first byte is zero is, to OpenSSL, the same integer
 // as the signature without that byte; JWS wants exactly the modulus length.
-TEST(Jws, RefusesRsaSignaturesShorterThanTheModulus) {
-  const Algorithm* algorithm = find_algorithm("RS256");
+class RsaSignatureLength : public testing::TestWithParam<std::string_view> {};
+
+TEST_P(RsaSignatureLength, RefusesSignaturesShorterThanTheModulus) {
+  const Algorithm* algorithm = find_algorithm(GetParam());
   ASSERT_TRUE(algorithm);
-  const Pkey key = generate_for("RS256");
-  ParsedJwk parsed = parse_jwk(public_jwk(key.get(), "k1", "RS256"));
+  const Pkey key = generate_for(GetParam());
+  ParsedJwk parsed = parse_jwk(public_jwk(key.get(), "k1", std::string(GetParam())));
   ASSERT_TRUE(parsed.key) << parsed.error;
   for (int attempt = 0; attempt < 5000; ++attempt) {
     const std::string input = "payload-" + std::to_string(attempt);
@@ -158,6 +160,9 @@ TEST(Jws, RefusesRsaSignaturesShorterThanTheModulus) {
   }
   FAIL() << "no signature with a leading zero byte in 5000 tries";
 }
+
+INSTANTIATE_TEST_SUITE_P(Rsa, RsaSignatureLength, testing::Values("RS256", "PS256"),
+                         [](const auto& info) { return std::string(info.param); });
 
 TEST(Jws, RefusesNoneAndHmac) {
   for (const char* alg : {"none", "None", "HS256", "HS384", "HS512", "", "RS1", "ES256K"}) {
