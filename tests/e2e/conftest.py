@@ -48,6 +48,9 @@ def pytest_runtest_makereport(item, call):
         for n in getattr(item, "_natters", []):
             report.sections.append((f"natter on port {n.port}: {' '.join(n.args[1:])} "
                                     f"(log tail)", n.log_tail(80)))
+        # Other services a test started (Valkey, ...) register (title, callable) here.
+        for title, describe in getattr(item, "_report_sections", []):
+            report.sections.append((title, describe()))
 
 
 @pytest.fixture(scope="session")
