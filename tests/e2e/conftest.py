@@ -49,7 +49,7 @@ def pytest_runtest_makereport(item, call):
             report.sections.append((f"natter on port {n.port}: {' '.join(n.args[1:])} "
                                     f"(log tail)", n.log_tail(80)))
         # Other services a test started (Valkey, ...) register (title, callable) here.
-        for title, describe in getattr(item, "_report_sections", []):
+        for title, describe in getattr(item, "_natter_services", []):
             report.sections.append((title, describe()))
 
 

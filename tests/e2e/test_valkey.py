@@ -37,10 +37,10 @@ def pg():
 @pytest.fixture
 def valkey(request):
     server = Redis()
-    sections = getattr(request.node, "_report_sections", [])
+    sections = getattr(request.node, "_natter_services", [])
     sections += [(f"redis on port {server.port} (keys)", server.describe),
                  (f"redis on port {server.port} (log tail)", server.log_tail)]
-    request.node._report_sections = sections
+    request.node._natter_services = sections
     yield server
     server.remove()
 
@@ -602,11 +602,24 @@ BAD_VALKEY = [("env", "not-a-url"), ("env", "http://x"), ("flag", "not-a-url"),
               ("flag", "http://x")]
 
 
+@pytest.fixture(scope="module")
+def shared_pg():
+    """One PostgreSQL for the start-up tests, so only the setting under test is wrong."""
+    cluster = Postgres(Path(tempfile.mkdtemp(prefix="natter-pg.")))
+    yield cluster
+    cluster.remove()
+
+
+def known_settings() -> str:
+    """natter --help: a bad value must be refused as a bad value, not as an unknown flag."""
+    return run_natter(["--help"]).stdout
+
+
 @pytest.mark.parametrize("how,value", BAD_VALKEY, ids=[f"{h}:{v}" for h, v in BAD_VALKEY])
-def test_bad_valkey_url_stops_startup(idp, how, value):
+def test_bad_valkey_url_stops_startup(idp, shared_pg, how, value):
+    assert "--valkey-url" in known_settings(), "natter --help does not list --valkey-url"
     args = ["--listen", f"127.0.0.1:{free_port()}", "--jwks-url", idp.jwks_url,
-            "--oidc-issuer", idp.issuer, "--threads", "2",
-            "--database-url", "postgres://postgres@127.0.0.1:1/postgres"]
+            "--oidc-issuer", idp.issuer, "--threads", "2", "--database-url", shared_pg.url]
     env = {}
     if how == "env":
         env["NATTER_VALKEY_URL"] = value
@@ -619,10 +632,11 @@ def test_bad_valkey_url_stops_startup(idp, how, value):
 
 
 @pytest.mark.parametrize("value", ["soon", "-3"])
-def test_bad_presence_timeout_stops_startup(idp, value):
+def test_bad_presence_timeout_stops_startup(idp, shared_pg, value):
+    assert "--presence-timeout" in known_settings(), \
+        "natter --help does not list --presence-timeout"
     args = ["--listen", f"127.0.0.1:{free_port()}", "--jwks-url", idp.jwks_url,
-            "--oidc-issuer", idp.issuer, "--threads", "2",
-            "--database-url", "postgres://postgres@127.0.0.1:1/postgres",
+            "--oidc-issuer", idp.issuer, "--threads", "2", "--database-url", shared_pg.url,
             "--valkey-url", "redis://127.0.0.1:1", "--presence-timeout", value]
     result = run_natter(args)
     assert result.returncode == 2, \
