@@ -64,7 +64,11 @@ asio::awaitable<Response> set_rate_limit(Call call) {
   auto& context = call.context;
   auto store = [&context, row]() -> Status {
     auto stored = context.store.set_rate_limit(row);
-    if (stored) context.limiter.set_limit(chat::RateLimit{row.message_limit, row.window_seconds});
+    if (stored) {
+      const chat::RateLimit limit{row.message_limit, row.window_seconds};
+      context.limiter.set_limit(limit);
+      if (context.bus) context.bus->rate_limit_changed(limit);
+    }
     return stored;
   };
   auto stored = co_await call_store(context.workers, std::move(store));

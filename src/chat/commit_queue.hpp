@@ -17,9 +17,6 @@
 
 namespace natter::chat {
 
-// An accepted, numbered message of either kind.
-using Accepted = std::variant<ChatMessage, PrivateMessage>;
-
 class CommitQueue {
  public:
   // Called (from the commit thread) when a message cannot be kept after all.

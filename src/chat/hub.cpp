@@ -6,12 +6,13 @@
 namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits)
+         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits, Bus* bus)
     : settings_(settings),
       cache_(cache),
       limiter_(limiter),
       shards_(std::move(shards)),
       commits_(commits),
+      bus_(bus),
       channels_(std::move(channels)) {}
 
 void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
@@ -19,12 +20,14 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   std::lock_guard lock(mutex_);
   known_users_[who.user_id] = who.username;
 
-  bool first = false;
+  bool first = false;  // the user's first connection anywhere
   if (!who.dashboard) {
     auto& presence = online_[who.user_id];
-    first = ++presence.connections == 1;
+    first = !presence.online();
+    const bool first_here = ++presence.connections == 1;
     if (first || presence.username != who.username) users_frame_.reset();
     presence.username = who.username;
+    if (first_here && bus_) bus_->presence({who.username, who.user_id, true});
   }
 
   // What most connects are owed (no `since`, no store replay, unchanged presence) is encoded
@@ -76,11 +79,64 @@ void Hub::leave(const Participant& who) {
   dashboards_.erase(who.connection_id);
   if (who.dashboard) return;
   auto it = online_.find(who.user_id);
-  if (it == online_.end()) return;
+  if (it == online_.end() || it->second.connections == 0) return;
   if (--it->second.connections > 0) return;
+  if (bus_) bus_->presence({who.username, who.user_id, false});
+  if (it->second.online()) return;  // still connected to another instance
   online_.erase(it);
   users_frame_.reset();
   broadcast_locked(encode_user_status({who.username, who.user_id, false}));
+}
+
+void Hub::remote_presence(const std::string& instance, const UserStatus& status) {
+  std::lock_guard lock(mutex_);
+  remote_presence_locked(instance, status);
+}
+
+void Hub::remote_presence_locked(const std::string& instance, const UserStatus& status) {
+  if (!status.username.empty()) known_users_[status.id] = status.username;
+  auto it = online_.find(status.id);
+  if (status.status) {
+    if (it == online_.end()) it = online_.emplace(status.id, Presence{status.username}).first;
+    const bool was_online = it->second.online();
+    if (!it->second.instances.insert(instance).second) return;
+    if (was_online) return;
+    it->second.username = status.username;
+    users_frame_.reset();
+    broadcast_locked(encode_user_status({status.username, status.id, true}));
+    return;
+  }
+  if (it == online_.end() || it->second.instances.erase(instance) == 0) return;
+  if (it->second.online()) return;
+  const std::string username = it->second.username;
+  online_.erase(it);
+  users_frame_.reset();
+  broadcast_locked(encode_user_status({username, status.id, false}));
+}
+
+void Hub::remote_snapshot(const std::string& instance, const std::vector<UserStatus>& users) {
+  std::lock_guard lock(mutex_);
+  std::unordered_set<std::string> now_there;
+  for (const auto& user : users) {
+    now_there.insert(user.id);
+    remote_presence_locked(instance, {user.username, user.id, true});
+  }
+  std::vector<std::string> gone;
+  for (const auto& [id, presence] : online_) {
+    if (presence.instances.contains(instance) && !now_there.contains(id)) gone.push_back(id);
+  }
+  for (const auto& id : gone) remote_presence_locked(instance, {{}, id, false});
+}
+
+void Hub::instance_gone(const std::string& instance) { remote_snapshot(instance, {}); }
+
+std::vector<UserStatus> Hub::local_users() const {
+  std::lock_guard lock(mutex_);
+  std::vector<UserStatus> users;
+  for (const auto& [id, presence] : online_) {
+    if (presence.connections > 0) users.push_back({presence.username, id, true});
+  }
+  return users;
 }
 
 bool Hub::has_channel_locked(std::string_view name) const {
@@ -96,6 +152,10 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const ChatReques
   std::lock_guard lock(mutex_);
   if (!has_channel_locked(request.channel)) {
     return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
+  }
+  if (bus_) {  // the bus rate-checks and numbers it, and hands it back to deliver
+    bus_->publish(std::move(message), std::move(late));
+    return std::nullopt;
   }
   if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
       !decision.allowed) {
@@ -117,14 +177,18 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateReq
   if (recipient == known_users_.end()) {
     return ProtocolError{ErrorCode::unknown_recipient, "no such recipient", {}};
   }
-  if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
-      !decision.allowed) {
-    return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
-  }
   PrivateMessage message{std::nullopt,         0,
                          from.user_id,         from.username,
                          request.recipient_id, recipient->second,
                          request.message,      now_micros()};
+  if (bus_) {
+    bus_->publish(std::move(message), std::move(late));
+    return std::nullopt;
+  }
+  if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
+      !decision.allowed) {
+    return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
+  }
   message.cache_id = cache_.next_private_id();
   if (!commits_) {
     deliver_locked(message);
@@ -155,8 +219,9 @@ void Hub::deliver_locked(const PrivateMessage& message) {
 
 std::int64_t Hub::oldest_cached_public_id() { return cache_.oldest_public_id(); }
 
-void Hub::set_channels(std::vector<Channel> channels) {
+void Hub::set_channels(std::vector<Channel> channels, Origin origin) {
   std::lock_guard lock(mutex_);
+  if (bus_ && origin == Origin::here) bus_->channels_changed(channels);
   channels_ = std::move(channels);
   channels_frame_ = encode_active_channels(channels_);
   broadcast_locked(channels_frame_);
@@ -172,15 +237,18 @@ void Hub::remember_user(const std::string& user_id, const std::string& username)
   known_users_[user_id] = username;
 }
 
-void Hub::remove_messages(std::span<const std::int64_t> cache_ids) {
+void Hub::remove_messages(std::span<const std::int64_t> cache_ids, Origin origin) {
   if (cache_ids.empty()) return;
   std::lock_guard lock(mutex_);
+  if (bus_ && origin == Origin::here) bus_->messages_removed(cache_ids);
   cache_.remove_public(cache_ids);
   recent_frame_valid_ = false;
   broadcast_locked(encode_messages_deleted(cache_ids));
 }
 
-void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason) {
+void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason,
+                          Origin origin) {
+  if (bus_ && origin == Origin::here) bus_->user_disconnected(user_id, code, reason);
   for (auto* shard : shards_) {
     shard->run([shard, user_id, code, reason] { shard->close_user(user_id, code, reason); });
   }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 
+#include "cache/valkey/valkey_url.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::config {
@@ -82,6 +83,20 @@ const std::vector<Option>& options() {
            bad("database-url", v, "expected sqlite:PATH or postgres://...");
          }
          s.database_url = v;
+       }},
+      {"valkey-url", "",
+       "Valkey/Redis for the cache, rate limits and several instances: redis://HOST[:PORT][/DB]",
+       [](Settings& s, const std::string& v) {
+         std::string why;
+         if (!v.empty() && !cache::parse_valkey_url(v, why)) {
+           bad("valkey-url", redact_url(v), why);
+         }
+         s.valkey_url = v;
+       }},
+      {"presence-timeout", "15",
+       "seconds after which a silent instance's users leave presence (with Valkey)",
+       [](Settings& s, const std::string& v) {
+         s.presence_timeout = to_seconds("presence-timeout", v);
        }},
       {"store-threads", "4", "threads running store calls off the IO threads",
        [](Settings& s, const std::string& v) {

@@ -187,6 +187,7 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
         co_await api::call_store(context.workers, std::move(probe), std::chrono::seconds(2));
     if (!answer) reasons.emplace_back("store_unavailable");
   }
+  if (context.cache_ready && !context.cache_ready()) reasons.emplace_back("cache_unavailable");
   std::optional<Response> res;
   if (reasons.empty()) {
     res = json_response(request, http::status::ok, json::object{{"status", "ready"}});
