@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "chat/chat_metrics.hpp"
 #include "chat/commit_queue.hpp"
 #include "chat/connection.hpp"
 #include "chat/ports.hpp"
@@ -47,8 +48,10 @@ class Hub {
  public:
   // With a CommitQueue, messages are delivered only once stored (embedded mode); without one
   // they are delivered at once (tests, and deployments whose cache is the durable queue).
+  // `metrics` hears of every frame the hub hands out and of every fan-out's latency.
   Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-      RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits = nullptr);
+      RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits = nullptr,
+      ChatMetrics& metrics = ChatMetrics::none());
 
   // Registers the connection on its shard and queues its connect sequence (channels, recent
   // public messages after `since`, recent private messages, connected users); announces the
@@ -100,7 +103,7 @@ class Hub {
     std::size_t connections = 0;
   };
 
-  void broadcast_locked(const Frame& frame, std::uint64_t except_connection = 0);
+  void broadcast_locked(const Frame& frame, OutKind kind, std::uint64_t except_connection = 0);
   void deliver_locked(const ChatMessage& message);
   void deliver_locked(const PrivateMessage& message);
   std::vector<UserStatus> connected_users_locked() const;
@@ -111,6 +114,7 @@ class Hub {
   RateLimiter& limiter_;
   std::vector<Shard*> shards_;
   CommitQueue* commits_;
+  ChatMetrics& metrics_;
 
   // Serialises presence changes and accepted messages, so every shard sees one order.
   mutable std::mutex mutex_;
