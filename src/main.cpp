@@ -21,6 +21,7 @@
 #include "common/logging.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
+#include "metrics/metrics.hpp"
 #include "net/server.hpp"
 #include "net/server_context.hpp"
 #include "store/open_store.hpp"
@@ -29,6 +30,7 @@ namespace {
 
 int run(const natter::config::Settings& settings) {
   using namespace natter;
+  metrics::Metrics metrics;
   auto keys = std::make_shared<auth::KeySet>();
   std::unique_ptr<auth::JwksClient> jwks;
   std::optional<auth::TokenSigner> dev_signer;
@@ -41,7 +43,8 @@ int run(const natter::config::Settings& settings) {
     if (!settings.dev) {
       jwks = std::make_unique<auth::JwksClient>(
           auth::JwksSettings{settings.jwks_url, settings.oidc_issuer, settings.jwks_refresh,
-                             settings.jwks_min_refetch, std::chrono::seconds(5)},
+                             settings.jwks_min_refetch, std::chrono::seconds(5),
+                             [&metrics](bool fetched) { metrics.jwks_fetch(fetched); }},
           keys);
       jwks->start();
     }
@@ -89,10 +92,10 @@ int run(const natter::config::Settings& settings) {
 
   const std::size_t threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
-  net::Shards shards(threads);
-  chat::CommitQueue commits(store, 100000);
+  net::Shards shards(threads, metrics);
+  chat::CommitQueue commits(store, 100000, metrics);
   chat::Hub hub(chat::HubSettings{}, *channels, message_cache, limiter, shards.hub_shards(),
-                &commits);
+                &commits, metrics);
   commits.start([&hub](const std::vector<chat::Accepted>& batch) { hub.deliver(batch); });
   WorkerPool workers(settings.store_threads, 10000);
   chat::Moderation moderation(store, hub);
@@ -109,7 +112,8 @@ int run(const natter::config::Settings& settings) {
                              workers,
                              moderation,
                              message_cache,
-                             limiter};
+                             limiter,
+                             metrics};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
   context.keys = keys.get();
   context.trusted_proxies = net::TrustedProxies(settings.trusted_proxies);
@@ -122,6 +126,9 @@ int run(const natter::config::Settings& settings) {
   auto endpoint = server.local_endpoint();
   spdlog::info("natter listening on {}:{} with {} shards, store {}", endpoint.address().to_string(),
                endpoint.port(), threads, config::redact_url(settings.database_url));
+  if (auto scrape = server.metrics_endpoint()) {
+    spdlog::info("metrics on {}:{}/metrics", scrape->address().to_string(), scrape->port());
+  }
   const int code = server.run();
   // Everything accepted is committed, and every session recorded, before exit.
   commits.stop();

@@ -13,12 +13,12 @@ namespace natter::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Shards::Shards(std::size_t count) {
+Shards::Shards(std::size_t count, chat::ChatMetrics& metrics) {
   for (std::size_t i = 0; i < count; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     auto* ioc = contexts_.back().get();
     hub_shards_.push_back(std::make_unique<chat::Shard>(
-        [ioc](std::function<void()> task) { asio::post(*ioc, std::move(task)); }));
+        [ioc](std::function<void()> task) { asio::post(*ioc, std::move(task)); }, metrics));
   }
 }
 
@@ -35,7 +35,11 @@ std::vector<asio::io_context*> Shards::contexts() {
 }
 
 Server::Server(ServerContext& context, Shards& shards)
-    : context_(context), shards_(shards), acceptor_(shards.context(0)) {}
+    : context_(context), shards_(shards), acceptor_(shards.context(0)) {
+  if (context.settings.metrics_listen) {
+    metrics_listener_ = std::make_unique<MetricsListener>(shards.context(0), context.metrics);
+  }
+}
 
 void Server::bind() {
   const auto& s = context_.settings;
@@ -51,9 +55,18 @@ void Server::bind() {
                                          s.listen_port, ec.message()));
   }
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  if (metrics_listener_) {
+    const auto& [host, port] = *s.metrics_listen;
+    metrics_listener_->bind(host, port);
+  }
 }
 
 tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+std::optional<tcp::endpoint> Server::metrics_endpoint() const {
+  if (!metrics_listener_) return std::nullopt;
+  return metrics_listener_->local_endpoint();
+}
 
 void Server::accept_next() {
   const std::size_t shard = next_shard_;
@@ -85,6 +98,7 @@ int Server::run() {
     if (!ec) begin_shutdown(signal_number);
   });
   accept_next();
+  if (metrics_listener_) metrics_listener_->start();
 
   std::vector<std::jthread> threads;
   for (std::size_t i = 1; i < shards_.size(); ++i) {
@@ -125,6 +139,7 @@ void Server::check_drained() {
                    context_.websocket_sessions.load());
     }
     spdlog::info("shutdown complete");
+    if (metrics_listener_) metrics_listener_->close();
     for (std::size_t i = 0; i < shards_.size(); ++i) shards_.context(i).stop();
     return;
   }

@@ -20,6 +20,7 @@
 #include "chat/store.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
+#include "metrics/metrics.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::net {
@@ -38,6 +39,7 @@ struct ServerContext {
   chat::Moderation& moderation;
   chat::MessageCache& cache;
   chat::RateLimiter& limiter;
+  metrics::Metrics& metrics;
   const auth::KeySet* keys = nullptr;  // the verifier's keys, for readiness
   TrustedProxies trusted_proxies;      // from settings.trusted_proxies
 

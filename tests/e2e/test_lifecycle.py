@@ -20,7 +20,7 @@ ALL_SETTINGS = ["listen", "jwks-url", "oidc-issuer", "audience", "allowed-client
                 "max-frame-bytes", "rate-limit", "send-queue-messages", "send-queue-bytes",
                 "idle-timeout", "jwks-min-refetch", "threads", "shutdown-timeout", "dev",
                 "log-level", "log-format", "database-url", "cors-origins", "max-body-bytes",
-                "analytics-interval", "trusted-proxies"]
+                "analytics-interval", "trusted-proxies", "metrics-listen"]
 
 
 def run_natter(args, env=None, timeout=10):
@@ -73,6 +73,8 @@ BAD_SETTINGS = [
     ("idle-timeout", "soon"),
     ("log-level", "loud"),
     ("log-format", "xml"),
+    ("metrics-listen", "nonsense"),
+    ("metrics-listen", "127.0.0.1:70000"),
 ]
 
 
