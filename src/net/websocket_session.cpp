@@ -310,13 +310,9 @@ void WebSocketSession::refresh_token(const std::string& token, std::string_view 
 }
 
 void WebSocketSession::refuse(const chat::ProtocolError& error, std::string_view ref) {
-  if (error.code == ErrorCode::rate_limited) {
-    spdlog::debug("user={} conn={} refused: {}", participant_.username, participant_.connection_id,
-                  chat::to_string(error.code));
-  } else {
-    spdlog::info("user={} conn={} refused: {} ({})", participant_.username,
-                 participant_.connection_id, chat::to_string(error.code), error.message);
-  }
+  // One line per refused message: debug only, so a flood cannot flood the log.
+  spdlog::debug("user={} conn={} refused: {} ({})", participant_.username,
+                participant_.connection_id, chat::to_string(error.code), error.message);
   if (error.code == ErrorCode::rate_limited) context_.metrics.rate_limited();
   context_.metrics.frames_out(chat::OutKind::error, 1);
   reply(chat::encode_error(error, ref));
