@@ -13,6 +13,14 @@ namespace natter::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+// WebSockets are closed in this many batches on shutdown, each about the same share of every
+// shard, spread over min(NATTER_SHUTDOWN_TIMEOUT / 2, kMaxCloseSpread): the other half of the
+// timeout is left for the close handshakes and the final commit.
+constexpr std::size_t kCloseBatches = 16;
+constexpr std::chrono::seconds kMaxCloseSpread{5};
+}  // namespace
+
 Shards::Shards(std::size_t count, chat::ChatMetrics& metrics) {
   for (std::size_t i = 0; i < count; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
@@ -119,16 +127,40 @@ int Server::run() {
 void Server::begin_shutdown(int signal_number) {
   spdlog::info("signal {}: shutting down ({} WebSocket sessions)", signal_number,
                context_.websocket_sessions.load());
+  // From here /readyz answers 503 and upgrades are refused with 503; the listener stays open
+  // until the end so a load balancer's health checks see that rather than a refused connect.
   context_.shutting_down = true;
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  const auto timeout = context_.settings.shutdown_timeout;
+  shutdown_deadline_ = std::chrono::steady_clock::now() + timeout;
+  close_interval_ =
+      std::min<std::chrono::steady_clock::duration>(timeout / 2, kMaxCloseSpread) / kCloseBatches;
+  next_close_batch_ = 0;
+  close_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
+  drain_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
+  close_next_batch();
+  check_drained();
+}
+
+void Server::close_next_batch() {
+  const std::size_t batch = next_close_batch_++;
+  const bool last = next_close_batch_ == kCloseBatches;
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     auto& shard = shards_.hub_shard(i);
-    shard.run([&shard] { shard.close_all(chat::CloseCode::going_away, "server shutting down"); });
+    // The last batch closes everyone left, a session that joined late included.
+    shard.run([&shard, batch, last] {
+      if (last) {
+        shard.close_all(chat::CloseCode::going_away, "server shutting down");
+      } else {
+        shard.close_batch(batch, kCloseBatches, chat::CloseCode::going_away,
+                          "server shutting down");
+      }
+    });
   }
-  shutdown_deadline_ = std::chrono::steady_clock::now() + context_.settings.shutdown_timeout;
-  drain_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
-  check_drained();
+  if (last) return;
+  close_timer_->expires_after(close_interval_);
+  close_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) close_next_batch();
+  });
 }
 
 void Server::check_drained() {
@@ -139,7 +171,10 @@ void Server::check_drained() {
                    context_.websocket_sessions.load());
     }
     spdlog::info("shutdown complete");
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
     if (metrics_listener_) metrics_listener_->close();
+    close_timer_->cancel();
     for (std::size_t i = 0; i < shards_.size(); ++i) shards_.context(i).stop();
     return;
   }

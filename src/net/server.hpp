@@ -1,7 +1,8 @@
 // The running server: one io_context per shard, each run by one thread; the listener that
 // spreads accepted sockets over the shards (and the /metrics listener, when it has its own);
-// and the graceful shutdown on SIGTERM/SIGINT (stop accepting, close WebSockets with 1001,
-// wait for them, exit).
+// and the graceful shutdown on SIGTERM/SIGINT: /readyz turns 503 and upgrades are refused,
+// WebSockets are closed with 1001 in batches spread over a few seconds (so their clients do
+// not all reconnect elsewhere at once), then natter waits for them, bounded, and exits.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -47,6 +48,7 @@ class Server {
  private:
   void accept_next();
   void begin_shutdown(int signal_number);
+  void close_next_batch();
   void check_drained();
 
   ServerContext& context_;
@@ -56,6 +58,9 @@ class Server {
   std::unique_ptr<MetricsListener> metrics_listener_;  // with NATTER_METRICS_LISTEN only
   std::chrono::steady_clock::time_point shutdown_deadline_{};
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+  std::unique_ptr<boost::asio::steady_timer> close_timer_;
+  std::chrono::steady_clock::duration close_interval_{};
+  std::size_t next_close_batch_ = 0;
 };
 
 }  // namespace natter::net
