@@ -24,6 +24,7 @@
 #include "common/logging.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
+#include "metrics/metrics.hpp"
 #include "net/server.hpp"
 #include "net/server_context.hpp"
 #include "store/open_store.hpp"
@@ -38,6 +39,7 @@ std::string random_instance_id() {
 
 int run(const natter::config::Settings& settings) {
   using namespace natter;
+  metrics::Metrics metrics;
   auto keys = std::make_shared<auth::KeySet>();
   std::unique_ptr<auth::JwksClient> jwks;
   std::optional<auth::TokenSigner> dev_signer;
@@ -50,7 +52,8 @@ int run(const natter::config::Settings& settings) {
     if (!settings.dev) {
       jwks = std::make_unique<auth::JwksClient>(
           auth::JwksSettings{settings.jwks_url, settings.oidc_issuer, settings.jwks_refresh,
-                             settings.jwks_min_refetch, std::chrono::seconds(5)},
+                             settings.jwks_min_refetch, std::chrono::seconds(5),
+                             [&metrics](bool fetched) { metrics.jwks_fetch(fetched); }},
           keys);
       jwks->start();
     }
@@ -98,8 +101,8 @@ int run(const natter::config::Settings& settings) {
 
   const std::size_t threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
-  net::Shards shards(threads);
-  chat::CommitQueue commits(store, 100000);
+  net::Shards shards(threads, metrics);
+  chat::CommitQueue commits(store, 100000, metrics);
   // With Valkey, messages are accepted, published and queued there, then flushed to the store;
   // without it the store is the queue.
   std::unique_ptr<cache::ValkeyBus> bus;
@@ -111,11 +114,18 @@ int run(const natter::config::Settings& settings) {
     bus = std::make_unique<cache::ValkeyBus>(cache::ValkeyBusSettings{
         *address, instance, settings.presence_timeout,
         chat::RateLimit{rate->message_limit, rate->window_seconds}, ids->max_public_cache_id,
-        ids->max_private_cache_id});
-    flusher = std::make_unique<cache::Flusher>(cache::FlusherSettings{*address, instance}, store);
+        ids->max_private_cache_id,
+        [&metrics](auto took, bool ok) {
+          metrics.cache_call(took, ok);
+        }});
+    flusher = std::make_unique<cache::Flusher>(
+        cache::FlusherSettings{*address, instance}, store, [&metrics](const cache::FlushStats& s) {
+          metrics.flush_batch(s.batch);
+          metrics.flush_queue_depth(s.remaining);
+        });
   }
   chat::Hub hub(chat::HubSettings{}, *channels, message_cache, limiter, shards.hub_shards(),
-                bus ? nullptr : &commits, bus.get());
+                bus ? nullptr : &commits, metrics, bus.get());
   if (bus) {
     if (!bus->start(hub, limiter, message_cache, std::chrono::seconds(10))) {
       throw std::runtime_error("NATTER_VALKEY_URL: cannot reach Valkey at " +
@@ -141,7 +151,8 @@ int run(const natter::config::Settings& settings) {
                              workers,
                              moderation,
                              message_cache,
-                             limiter};
+                             limiter,
+                             metrics};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
   context.keys = keys.get();
   context.trusted_proxies = net::TrustedProxies(settings.trusted_proxies);
@@ -158,6 +169,9 @@ int run(const natter::config::Settings& settings) {
   auto endpoint = server.local_endpoint();
   spdlog::info("natter listening on {}:{} with {} shards, store {}", endpoint.address().to_string(),
                endpoint.port(), threads, config::redact_url(settings.database_url));
+  if (auto scrape = server.metrics_endpoint()) {
+    spdlog::info("metrics on {}:{}/metrics", scrape->address().to_string(), scrape->port());
+  }
   const int code = server.run();
   // Everything accepted is committed (or flushed from Valkey), and every session recorded,
   // before exit.

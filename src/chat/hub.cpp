@@ -6,12 +6,14 @@
 namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits, Bus* bus)
+         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits,
+         ChatMetrics& metrics, Bus* bus)
     : settings_(settings),
       cache_(cache),
       limiter_(limiter),
       shards_(std::move(shards)),
       commits_(commits),
+      metrics_(metrics),
       bus_(bus),
       channels_(std::move(channels)) {}
 
@@ -36,6 +38,7 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   greeting.reserve(4);
   if (!channels_frame_) channels_frame_ = encode_active_channels(channels_);
   greeting.push_back(channels_frame_);
+  std::size_t public_replays = 0;
   if (older.empty() && since.value_or(0) == 0) {
     if (!recent_frame_valid_) {
       auto recent = cache_.recent_public(0, settings_.replay_limit);
@@ -43,6 +46,7 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
       recent_frame_valid_ = true;
     }
     if (recent_frame_) greeting.push_back(recent_frame_);
+    public_replays = recent_frame_ ? 1 : 0;
   } else {
     const std::int64_t after = older.empty() ? since.value_or(0) : older.back().cache_id;
     auto recent = cache_.recent_public(after, settings_.replay_limit);
@@ -55,12 +59,19 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
       recent = std::move(older);
     }
     if (!recent.empty()) greeting.push_back(encode_bulk_chat_messages(recent));
+    public_replays = recent.empty() ? 0 : 1;
   }
+  std::size_t private_replays = 0;
   if (auto mine = cache_.recent_private(who.user_id); !mine.empty()) {
     greeting.push_back(encode_bulk_private_messages(mine));
+    private_replays = 1;
   }
   if (!users_frame_) users_frame_ = encode_connected_users(connected_users_locked());
   greeting.push_back(users_frame_);
+  metrics_.frames_out(OutKind::active_channels, 1);
+  metrics_.frames_out(OutKind::bulk_chat_messages, public_replays);
+  metrics_.frames_out(OutKind::bulk_private_messages, private_replays);
+  metrics_.frames_out(OutKind::connected_users, 1);
   shards_.at(who.shard)->attach(who.connection_id, who.user_id, std::move(connection),
                                 std::move(greeting), who.analytics);
   if (who.analytics) {
@@ -68,7 +79,8 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   }
 
   if (first) {
-    broadcast_locked(encode_user_status({who.username, who.user_id, true}), who.connection_id);
+    broadcast_locked(encode_user_status({who.username, who.user_id, true}), OutKind::user_status,
+                     who.connection_id);
   }
 }
 
@@ -85,7 +97,7 @@ void Hub::leave(const Participant& who) {
   if (it->second.online()) return;  // still connected to another instance
   online_.erase(it);
   users_frame_.reset();
-  broadcast_locked(encode_user_status({who.username, who.user_id, false}));
+  broadcast_locked(encode_user_status({who.username, who.user_id, false}), OutKind::user_status);
 }
 
 void Hub::remote_presence(const std::string& instance, const UserStatus& status) {
@@ -103,7 +115,7 @@ void Hub::remote_presence_locked(const std::string& instance, const UserStatus& 
     if (was_online) return;
     it->second.username = status.username;
     users_frame_.reset();
-    broadcast_locked(encode_user_status({status.username, status.id, true}));
+    broadcast_locked(encode_user_status({status.username, status.id, true}), OutKind::user_status);
     return;
   }
   if (it == online_.end() || it->second.instances.erase(instance) == 0) return;
@@ -111,7 +123,7 @@ void Hub::remote_presence_locked(const std::string& instance, const UserStatus& 
   const std::string username = it->second.username;
   online_.erase(it);
   users_frame_.reset();
-  broadcast_locked(encode_user_status({username, status.id, false}));
+  broadcast_locked(encode_user_status({username, status.id, false}), OutKind::user_status);
 }
 
 void Hub::remote_snapshot(const std::string& instance, const std::vector<UserStatus>& users) {
@@ -208,13 +220,15 @@ void Hub::deliver(const std::vector<Accepted>& batch) {
 void Hub::deliver_locked(const ChatMessage& message) {
   cache_.remember_public(message);
   recent_frame_valid_ = false;
-  broadcast_locked(encode_chat_message(message));
+  broadcast_locked(encode_chat_message(message), OutKind::chat_message);
+  metrics_.fanned_out(now_micros() - message.authored_at);
 }
 
 void Hub::deliver_locked(const PrivateMessage& message) {
   cache_.remember_private(message);
   const Frame frame = encode_private_message(message);
   for (auto* shard : shards_) shard->deliver_users(frame, message.owner_id, message.recipient_id);
+  metrics_.fanned_out(now_micros() - message.authored_at);
 }
 
 std::int64_t Hub::oldest_cached_public_id() { return cache_.oldest_public_id(); }
@@ -224,7 +238,7 @@ void Hub::set_channels(std::vector<Channel> channels, Origin origin) {
   if (bus_ && origin == Origin::here) bus_->channels_changed(channels);
   channels_ = std::move(channels);
   channels_frame_ = encode_active_channels(channels_);
-  broadcast_locked(channels_frame_);
+  broadcast_locked(channels_frame_, OutKind::active_channels);
 }
 
 std::vector<Channel> Hub::channels() const {
@@ -243,7 +257,7 @@ void Hub::remove_messages(std::span<const std::int64_t> cache_ids, Origin origin
   if (bus_ && origin == Origin::here) bus_->messages_removed(cache_ids);
   cache_.remove_public(cache_ids);
   recent_frame_valid_ = false;
-  broadcast_locked(encode_messages_deleted(cache_ids));
+  broadcast_locked(encode_messages_deleted(cache_ids), OutKind::messages_deleted);
 }
 
 void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason,
@@ -282,7 +296,8 @@ void Hub::deliver_analytics(const std::vector<Frame>& frames) {
 
 void Hub::deliver_to(const PendingDashboard& dashboard, const std::vector<Frame>& frames) {
   for (const auto& frame : frames) {
-    shards_.at(dashboard.shard)->deliver_connection(frame, dashboard.connection_id);
+    shards_.at(dashboard.shard)
+        ->deliver_connection(frame, OutKind::analytics, dashboard.connection_id);
   }
 }
 
@@ -300,8 +315,8 @@ std::vector<UserStatus> Hub::connected_users_locked() const {
   return users;
 }
 
-void Hub::broadcast_locked(const Frame& frame, std::uint64_t except_connection) {
-  for (auto* shard : shards_) shard->deliver_all(frame, except_connection);
+void Hub::broadcast_locked(const Frame& frame, OutKind kind, std::uint64_t except_connection) {
+  for (auto* shard : shards_) shard->deliver_all(frame, kind, except_connection);
 }
 
 }  // namespace natter::chat

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chat/bus.hpp"
+#include "chat/chat_metrics.hpp"
 #include "chat/commit_queue.hpp"
 #include "chat/connection.hpp"
 #include "chat/ports.hpp"
@@ -49,9 +50,10 @@ class Hub {
   // With a CommitQueue, messages are delivered only once stored (embedded mode); with a Bus,
   // the bus rate-checks, numbers and keeps them and hands them back to every instance
   // (several instances); with neither they are delivered at once (tests).
+  // `metrics` hears of every frame the hub hands out and of every fan-out's latency.
   Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
       RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits = nullptr,
-      Bus* bus = nullptr);
+      ChatMetrics& metrics = ChatMetrics::none(), Bus* bus = nullptr);
 
   // Registers the connection on its shard and queues its connect sequence (channels, recent
   // public messages after `since`, recent private messages, connected users); announces the
@@ -118,7 +120,7 @@ class Hub {
   // Applies one instance's presence change for a user; announces a change of the union.
   void remote_presence_locked(const std::string& instance, const UserStatus& status);
 
-  void broadcast_locked(const Frame& frame, std::uint64_t except_connection = 0);
+  void broadcast_locked(const Frame& frame, OutKind kind, std::uint64_t except_connection = 0);
   void deliver_locked(const ChatMessage& message);
   void deliver_locked(const PrivateMessage& message);
   std::vector<UserStatus> connected_users_locked() const;
@@ -129,6 +131,7 @@ class Hub {
   RateLimiter& limiter_;
   std::vector<Shard*> shards_;
   CommitQueue* commits_;
+  ChatMetrics& metrics_;
   Bus* bus_;
 
   // Serialises presence changes and accepted messages, so every shard sees one order.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace natter::config {
@@ -34,6 +35,8 @@ struct Settings {
   std::size_t store_threads = 4;
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 8080;
+  // Host and port of a listener that serves only /metrics; unset: /metrics is on listen_*.
+  std::optional<std::pair<std::string, std::uint16_t>> metrics_listen;
   std::string jwks_url;
   std::string oidc_issuer;
   std::vector<std::string> audiences;

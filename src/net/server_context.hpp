@@ -21,6 +21,7 @@
 #include "chat/store.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
+#include "metrics/metrics.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::net {
@@ -39,6 +40,7 @@ struct ServerContext {
   chat::Moderation& moderation;
   chat::MessageCache& cache;
   chat::RateLimiter& limiter;
+  metrics::Metrics& metrics;
   const auth::KeySet* keys = nullptr;  // the verifier's keys, for readiness
   TrustedProxies trusted_proxies;      // from settings.trusted_proxies
   chat::Bus* bus = nullptr;            // with Valkey: the other instances

@@ -304,7 +304,12 @@ void ValkeyBus::publish(chat::Accepted message, Refuse refuse) {
                                 message_body(message),
                                 recipient};
   submit_script(accept_script(), std::move(args),
-                [refuse = std::move(refuse)](const Reply* reply) {
+                [this, refuse = std::move(refuse),
+                 asked = std::chrono::steady_clock::now()](const Reply* reply) {
+                  if (settings_.observe_call) {
+                    settings_.observe_call(std::chrono::steady_clock::now() - asked,
+                                           reply && !reply->is_error());
+                  }
                   if (reply && reply->type == Reply::Type::array &&
                       reply->elements.size() == 2 && reply->elements[0].integer == 1) {
                     return;  // accepted: it comes back through the subscription

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -31,6 +32,8 @@ struct ValkeyBusSettings {
   chat::RateLimit limit;         // from the store: written to Valkey at start
   std::int64_t public_floor = 0;   // highest cacheIDs already stored: never handed out again
   std::int64_t private_floor = 0;
+  // Hears how long each accept took (queue and round trip) and whether Valkey answered.
+  std::function<void(std::chrono::steady_clock::duration, bool)> observe_call;
 };
 
 class ValkeyBus : public chat::Bus {
