@@ -112,7 +112,7 @@ int run(const natter::config::Settings& settings) {
     std::string why;
     auto address = cache::parse_valkey_url(settings.valkey_url, why);
     bus = std::make_unique<cache::ValkeyBus>(cache::ValkeyBusSettings{
-        *address, instance, settings.presence_timeout,
+        *address, instance, settings.presence_timeout, settings.valkey_pipeline,
         chat::RateLimit{rate->message_limit, rate->window_seconds}, ids->max_public_cache_id,
         ids->max_private_cache_id,
         [&metrics](auto took, bool ok) {

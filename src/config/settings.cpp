@@ -108,6 +108,10 @@ const std::vector<Option>& options() {
        [](Settings& s, const std::string& v) {
          s.presence_timeout = to_seconds("presence-timeout", v);
        }},
+      {"valkey-pipeline", "1024", "most Valkey commands sent in one round trip",
+       [](Settings& s, const std::string& v) {
+         s.valkey_pipeline = static_cast<std::size_t>(to_int("valkey-pipeline", v, 1, 65536));
+       }},
       {"store-threads", "4", "threads running store calls off the IO threads",
        [](Settings& s, const std::string& v) {
          s.store_threads = static_cast<std::size_t>(to_int("store-threads", v, 1, 64));

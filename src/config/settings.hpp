@@ -32,6 +32,7 @@ struct Settings {
   std::string database_url = "sqlite:natter.db";
   std::string valkey_url;  // empty: the in-process cache (one instance)
   std::chrono::seconds presence_timeout{15};
+  std::size_t valkey_pipeline = 1024;
   std::size_t store_threads = 4;
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 8080;

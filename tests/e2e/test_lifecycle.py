@@ -21,7 +21,8 @@ ALL_SETTINGS = ["listen", "jwks-url", "oidc-issuer", "audience", "allowed-client
                 "max-frame-bytes", "rate-limit", "send-queue-messages", "send-queue-bytes",
                 "idle-timeout", "jwks-min-refetch", "threads", "shutdown-timeout", "dev",
                 "log-level", "log-format", "database-url", "cors-origins", "max-body-bytes",
-                "analytics-interval", "trusted-proxies", "metrics-listen"]
+                "analytics-interval", "trusted-proxies", "metrics-listen", "valkey-url",
+                "presence-timeout", "valkey-pipeline"]
 
 
 def run_natter(args, env=None, timeout=10):
@@ -95,6 +96,10 @@ def test_sigterm_with_no_clients_exits_0(natter):
 
 BAD_SETTINGS = [
     ("rate-limit", "abc"),
+    ("valkey-url", "http://127.0.0.1:6379"),
+    ("valkey-url", "redis://127.0.0.1:6379/x"),
+    ("valkey-pipeline", "0"),
+    ("presence-timeout", "0"),
     ("rate-limit", "10"),
     ("rate-limit", "0/60"),
     ("listen", "nonsense"),

@@ -8,14 +8,17 @@
 
 namespace natter::cache {
 namespace {
-constexpr std::size_t max_batch = 1024;
 constexpr auto connect_timeout = std::chrono::milliseconds(1000);
 constexpr auto min_backoff = std::chrono::milliseconds(100);
 constexpr auto max_backoff = std::chrono::milliseconds(2000);
 }  // namespace
 
-Pipeline::Pipeline(ValkeyAddress address, std::string name, std::size_t max_queued)
-    : address_(std::move(address)), name_(std::move(name)), max_queued_(max_queued) {}
+Pipeline::Pipeline(ValkeyAddress address, std::string name, std::size_t max_batch,
+                   std::size_t max_queued)
+    : address_(std::move(address)),
+      name_(std::move(name)),
+      max_batch_(std::max<std::size_t>(1, max_batch)),
+      max_queued_(max_queued) {}
 
 Pipeline::~Pipeline() { stop(); }
 
@@ -112,7 +115,7 @@ void Pipeline::run() {
         fail(excess);
         lock.lock();
       }
-      const std::size_t n = std::min(queue_.size(), max_batch);
+      const std::size_t n = std::min(queue_.size(), max_batch_);
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);

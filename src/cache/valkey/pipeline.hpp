@@ -25,7 +25,9 @@ class Pipeline {
   // Runs on the pipeline thread after every (re)connection, before any queued command.
   using OnConnect = std::function<std::vector<Command>()>;
 
-  Pipeline(ValkeyAddress address, std::string name, std::size_t max_queued = 100000);
+  // At most `max_batch` commands go in one round trip.
+  Pipeline(ValkeyAddress address, std::string name, std::size_t max_batch = 1024,
+           std::size_t max_queued = 100000);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -51,6 +53,7 @@ class Pipeline {
 
   ValkeyAddress address_;
   std::string name_;
+  std::size_t max_batch_;
   std::size_t max_queued_;
   OnConnect on_connect_;
   std::unique_ptr<Connection> connection_;

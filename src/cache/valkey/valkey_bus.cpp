@@ -29,7 +29,7 @@ void raise_to(std::atomic<std::int64_t>& value, std::int64_t candidate) {
 
 ValkeyBus::ValkeyBus(ValkeyBusSettings settings)
     : settings_(std::move(settings)),
-      pipeline_(settings_.address, "pipeline"),
+      pipeline_(settings_.address, "pipeline", settings_.pipeline),
       subscriber_(settings_.address, bus_channel),
       limit_(settings_.limit.message_limit),
       window_(settings_.limit.window_seconds),

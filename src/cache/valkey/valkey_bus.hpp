@@ -29,6 +29,7 @@ struct ValkeyBusSettings {
   ValkeyAddress address;
   std::string instance;  // unique per process
   std::chrono::seconds presence_timeout{15};
+  std::size_t pipeline = 1024;   // most commands per round trip
   chat::RateLimit limit;         // from the store: written to Valkey at start
   std::int64_t public_floor = 0;   // highest cacheIDs already stored: never handed out again
   std::int64_t private_floor = 0;
