@@ -180,7 +180,7 @@ void BM_ShardFanout(benchmark::State& state) {
   const auto frame = chat::encode_chat_message(sample_message(32));
   const auto batch = state.range(1);
   for (auto _ : state) {
-    for (std::int64_t b = 0; b < batch; ++b) shard.deliver_all(frame);
+    for (std::int64_t b = 0; b < batch; ++b) shard.deliver_all(frame, chat::OutKind::chat_message);
     run_posted();
   }
   state.SetItemsProcessed(state.iterations() * batch * static_cast<std::int64_t>(connections));

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <random>
 #include <thread>
 
 #include "api/analytics_feed.hpp"
@@ -15,20 +16,30 @@
 #include "auth/token_verifier.hpp"
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
+#include "cache/valkey/flusher.hpp"
+#include "cache/valkey/valkey_bus.hpp"
 #include "chat/commit_queue.hpp"
 #include "chat/hub.hpp"
 #include "chat/moderation.hpp"
 #include "common/logging.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
+#include "metrics/metrics.hpp"
 #include "net/server.hpp"
 #include "net/server_context.hpp"
 #include "store/open_store.hpp"
 
 namespace {
 
+// A name for this process on the bus: unique among instances, new on every start.
+std::string random_instance_id() {
+  std::random_device random;
+  return fmt::format("{:08x}{:08x}", random(), random());
+}
+
 int run(const natter::config::Settings& settings) {
   using namespace natter;
+  metrics::Metrics metrics;
   auto keys = std::make_shared<auth::KeySet>();
   std::unique_ptr<auth::JwksClient> jwks;
   std::optional<auth::TokenSigner> dev_signer;
@@ -41,7 +52,8 @@ int run(const natter::config::Settings& settings) {
     if (!settings.dev) {
       jwks = std::make_unique<auth::JwksClient>(
           auth::JwksSettings{settings.jwks_url, settings.oidc_issuer, settings.jwks_refresh,
-                             settings.jwks_min_refetch, std::chrono::seconds(5)},
+                             settings.jwks_min_refetch, std::chrono::seconds(5),
+                             [&metrics](bool fetched) { metrics.jwks_fetch(fetched); }},
           keys);
       jwks->start();
     }
@@ -89,11 +101,41 @@ int run(const natter::config::Settings& settings) {
 
   const std::size_t threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
-  net::Shards shards(threads);
-  chat::CommitQueue commits(store, 100000);
+  net::Shards shards(threads, metrics);
+  chat::CommitQueue commits(store, 100000, metrics);
+  // With Valkey, messages are accepted, published and queued there, then flushed to the store;
+  // without it the store is the queue.
+  std::unique_ptr<cache::ValkeyBus> bus;
+  std::unique_ptr<cache::Flusher> flusher;
+  const std::string instance = random_instance_id();
+  if (!settings.valkey_url.empty()) {
+    std::string why;
+    auto address = cache::parse_valkey_url(settings.valkey_url, why);
+    bus = std::make_unique<cache::ValkeyBus>(cache::ValkeyBusSettings{
+        *address, instance, settings.presence_timeout, settings.valkey_pipeline,
+        chat::RateLimit{rate->message_limit, rate->window_seconds}, ids->max_public_cache_id,
+        ids->max_private_cache_id,
+        [&metrics](auto took, bool ok) {
+          metrics.cache_call(took, ok);
+        }});
+    flusher = std::make_unique<cache::Flusher>(
+        cache::FlusherSettings{*address, instance}, store, [&metrics](const cache::FlushStats& s) {
+          metrics.flush_batch(s.batch);
+          metrics.flush_queue_depth(s.remaining);
+        });
+  }
   chat::Hub hub(chat::HubSettings{}, *channels, message_cache, limiter, shards.hub_shards(),
-                &commits);
-  commits.start([&hub](const std::vector<chat::Accepted>& batch) { hub.deliver(batch); });
+                bus ? nullptr : &commits, metrics, bus.get());
+  if (bus) {
+    if (!bus->start(hub, limiter, message_cache, std::chrono::seconds(10))) {
+      throw std::runtime_error("NATTER_VALKEY_URL: cannot reach Valkey at " +
+                               config::redact_url(settings.valkey_url));
+    }
+    flusher->start();
+    spdlog::info("valkey: instance {} on {}", instance, config::redact_url(settings.valkey_url));
+  } else {
+    commits.start([&hub](const std::vector<chat::Accepted>& batch) { hub.deliver(batch); });
+  }
   WorkerPool workers(settings.store_threads, 10000);
   chat::Moderation moderation(store, hub);
 
@@ -109,10 +151,15 @@ int run(const natter::config::Settings& settings) {
                              workers,
                              moderation,
                              message_cache,
-                             limiter};
+                             limiter,
+                             metrics};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
   context.keys = keys.get();
   context.trusted_proxies = net::TrustedProxies(settings.trusted_proxies);
+  if (bus) {
+    context.bus = bus.get();
+    context.cache_ready = [&bus] { return bus->healthy(); };
+  }
 
   api::AnalyticsFeed analytics(context, shards.context(0));
   analytics.start();
@@ -122,8 +169,16 @@ int run(const natter::config::Settings& settings) {
   auto endpoint = server.local_endpoint();
   spdlog::info("natter listening on {}:{} with {} shards, store {}", endpoint.address().to_string(),
                endpoint.port(), threads, config::redact_url(settings.database_url));
+  if (auto scrape = server.metrics_endpoint()) {
+    spdlog::info("metrics on {}:{}/metrics", scrape->address().to_string(), scrape->port());
+  }
   const int code = server.run();
-  // Everything accepted is committed, and every session recorded, before exit.
+  // Everything accepted is committed (or flushed from Valkey), and every session recorded,
+  // before exit.
+  if (bus) {
+    bus->stop();
+    flusher->stop(std::chrono::seconds(5));
+  }
   commits.stop();
   workers.stop();
   return code;

@@ -28,7 +28,7 @@ asio::awaitable<Response> session_activity(Call call) {
   auto read = [&context, user_id = std::move(user_id)] {
     return context.store.session_activity(user_id, kActivityDays, chat::now_micros());
   };
-  auto days = co_await call_store(context.workers, std::move(read));
+  auto days = co_await call_store(context.workers, context.metrics, std::move(read));
   if (!days) co_return error_response(call.request, days.error());
   co_return json_response(call.request, http::status::ok,
                           envelope("session_activity", "Server", session_activity_payload(*days)));
@@ -37,7 +37,7 @@ asio::awaitable<Response> session_activity(Call call) {
 asio::awaitable<Response> channel_activity(Call call) {
   auto& context = call.context;
   auto read = [&context] { return context.store.message_counts(); };
-  auto counts = co_await call_store(context.workers, std::move(read));
+  auto counts = co_await call_store(context.workers, context.metrics, std::move(read));
   if (!counts) co_return error_response(call.request, counts.error());
   co_return json_response(
       call.request, http::status::ok,

@@ -58,7 +58,7 @@ asio::awaitable<Response> reorder_channel(Call call, const json::object& body) {
     if (done) publish_channels(context);
     return done;
   };
-  auto done = co_await call_store(context.workers, std::move(reorder));
+  auto done = co_await call_store(context.workers, context.metrics, std::move(reorder));
   if (!done) co_return error_response(call.request, done.error());
   spdlog::info("api: {} moved channel {}", call.caller.username, *id);
   co_return json_response(call.request, http::status::ok,
@@ -70,7 +70,7 @@ asio::awaitable<Response> reorder_channel(Call call, const json::object& body) {
 asio::awaitable<Response> list_channels(Call call) {
   auto& context = call.context;
   auto read = [&context] { return context.store.channels(); };
-  auto channels = co_await call_store(context.workers, std::move(read));
+  auto channels = co_await call_store(context.workers, context.metrics, std::move(read));
   if (!channels) co_return error_response(call.request, channels.error());
   json::array list;
   list.reserve(channels->size());
@@ -92,7 +92,7 @@ asio::awaitable<Response> create_channel(Call call) {
     if (created) publish_channels(context);
     return created;
   };
-  auto created = co_await call_store(context.workers, std::move(create));
+  auto created = co_await call_store(context.workers, context.metrics, std::move(create));
   if (!created) co_return error_response(call.request, created.error());
   spdlog::info("api: {} created channel {} ({})", call.caller.username, created->name, created->id);
   co_return json_response(call.request, http::status::created,
@@ -126,7 +126,7 @@ asio::awaitable<Response> update_channel(Call call) {
     if (done) publish_channels(context);
     return done;
   };
-  auto done = co_await call_store(context.workers, std::move(change));
+  auto done = co_await call_store(context.workers, context.metrics, std::move(change));
   if (!done) co_return error_response(call.request, done.error());
   spdlog::info("api: {} updated channel {}", call.caller.username, *id);
   co_return json_response(call.request, http::status::ok,
@@ -147,7 +147,7 @@ asio::awaitable<Response> delete_channel(Call call) {
     if (done) publish_channels(context);
     return done;
   };
-  auto done = co_await call_store(context.workers, std::move(remove));
+  auto done = co_await call_store(context.workers, context.metrics, std::move(remove));
   if (!done) co_return error_response(call.request, done.error());
   spdlog::info("api: {} deleted channel {}{}", call.caller.username, **id,
                *purge ? " and its messages" : "");

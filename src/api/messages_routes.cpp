@@ -79,7 +79,7 @@ asio::awaitable<Response> search_messages(Call call) {
   auto find = [&context, search = std::move(*search)] {
     return context.store.search_messages(search);
   };
-  auto page = co_await call_store(context.workers, std::move(find));
+  auto page = co_await call_store(context.workers, context.metrics, std::move(find));
   if (!page) co_return error_response(call.request, page.error());
   json::array messages;
   messages.reserve(page->items.size());
@@ -100,7 +100,7 @@ asio::awaitable<Response> delete_messages(Call call) {
     if (deleted) context.hub.remove_messages(*deleted);
     return deleted;
   };
-  auto deleted = co_await call_store(context.workers, std::move(remove));
+  auto deleted = co_await call_store(context.workers, context.metrics, std::move(remove));
   if (!deleted) co_return error_response(call.request, deleted.error());
   if (deleted->empty()) {
     co_return error_response(call.request, http::status::not_found, "not_found",

@@ -30,7 +30,7 @@ chat::RateLimitRow seed_row(const config::Settings& settings) {
 asio::awaitable<Response> get_rate_limit(Call call) {
   auto& context = call.context;
   auto read = [&context] { return context.store.rate_limit(seed_row(context.settings)); };
-  auto row = co_await call_store(context.workers, std::move(read));
+  auto row = co_await call_store(context.workers, context.metrics, std::move(read));
   if (!row) co_return error_response(call.request, row.error());
   co_return json_response(call.request, http::status::ok,
                           json::object{{"rate_limiter", json::object{
@@ -64,10 +64,14 @@ asio::awaitable<Response> set_rate_limit(Call call) {
   auto& context = call.context;
   auto store = [&context, row]() -> Status {
     auto stored = context.store.set_rate_limit(row);
-    if (stored) context.limiter.set_limit(chat::RateLimit{row.message_limit, row.window_seconds});
+    if (stored) {
+      const chat::RateLimit limit{row.message_limit, row.window_seconds};
+      context.limiter.set_limit(limit);
+      if (context.bus) context.bus->rate_limit_changed(limit);
+    }
     return stored;
   };
-  auto stored = co_await call_store(context.workers, std::move(store));
+  auto stored = co_await call_store(context.workers, context.metrics, std::move(store));
   if (!stored) co_return error_response(call.request, stored.error());
   spdlog::info("api: {} set the rate limit to {} messages per {} s", call.caller.username,
                row.message_limit, row.window_seconds);

@@ -35,7 +35,7 @@ asio::awaitable<Response> search_users(Call call) {
   auto find = [&context, fragment = std::move(fragment), limit = *limit] {
     return context.store.search_users(fragment, limit);
   };
-  auto users = co_await call_store(context.workers, std::move(find));
+  auto users = co_await call_store(context.workers, context.metrics, std::move(find));
   if (!users) co_return error_response(call.request, users.error());
   json::array list;
   list.reserve(users->size());
@@ -74,7 +74,7 @@ asio::awaitable<Response> ban_user(Call call) {
     if (!*known) return Error{Error::Kind::not_found, "no user with that id has ever connected"};
     return context.moderation.ban(ban);
   };
-  auto record = co_await call_store(context.workers, std::move(issue));
+  auto record = co_await call_store(context.workers, context.metrics, std::move(issue));
   if (!record) co_return error_response(call.request, record.error());
   json::object answer{{"message", "User banned successfully"},
                       {"banished", record->banished_id},
@@ -95,7 +95,7 @@ asio::awaitable<Response> pardon_user(Call call) {
   if (!*ban_id) co_return error_response(call.request, bad_input("'ban_id' is required"));
   auto& context = call.context;
   auto pardon = [&context, id = **ban_id] { return context.moderation.pardon(id); };
-  auto record = co_await call_store(context.workers, std::move(pardon));
+  auto record = co_await call_store(context.workers, context.metrics, std::move(pardon));
   if (!record) co_return error_response(call.request, record.error());
   co_return json_response(
       call.request, http::status::ok,
@@ -113,7 +113,7 @@ asio::awaitable<Response> list_bans(Call call) {
   auto read = [&context, limit = *limit, offset = *offset] {
     return context.store.ban_records(limit, offset);
   };
-  auto page = co_await call_store(context.workers, std::move(read));
+  auto page = co_await call_store(context.workers, context.metrics, std::move(read));
   if (!page) co_return error_response(call.request, page.error());
   json::array records;
   records.reserve(page->items.size());

@@ -153,7 +153,7 @@ void JwksClient::refetch(std::function<void(bool fetched)> done) {
 
 void JwksClient::run() {
   auto retry = kFirstRetry;
-  bool fetched = fetch_once();
+  bool fetched = fetch_and_report();
   std::vector<std::function<void(bool)>> waiters;
   while (true) {
     {
@@ -177,9 +177,15 @@ void JwksClient::run() {
         break;
       }
     }
-    fetched = fetch_once();
+    fetched = fetch_and_report();
   }
   call_all(waiters, false);
+}
+
+bool JwksClient::fetch_and_report() {
+  const bool fetched = fetch_once();
+  if (settings_.on_fetch) settings_.on_fetch(fetched);
+  return fetched;
 }
 
 bool JwksClient::fetch_once() {

@@ -22,6 +22,8 @@ struct JwksSettings {
   std::chrono::seconds refresh_interval{300};
   std::chrono::seconds min_refetch_interval{30};  // unknown-kid refetches at most this often
   std::chrono::seconds http_timeout{5};
+  // Told of every fetch's outcome, on the client's thread (for metrics); may be empty.
+  std::function<void(bool fetched)> on_fetch;
 };
 
 class JwksClient {
@@ -43,6 +45,7 @@ class JwksClient {
  private:
   void run();
   bool fetch_once();
+  bool fetch_and_report();
 
   JwksSettings settings_;
   std::shared_ptr<KeySet> keys_;

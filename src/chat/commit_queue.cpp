@@ -7,8 +7,8 @@
 
 namespace natter::chat {
 
-CommitQueue::CommitQueue(Store& store, std::size_t max_pending)
-    : store_(store), max_pending_(max_pending) {}
+CommitQueue::CommitQueue(Store& store, std::size_t max_pending, ChatMetrics& metrics)
+    : store_(store), max_pending_(max_pending), metrics_(metrics) {}
 
 CommitQueue::~CommitQueue() { stop(); }
 
@@ -39,6 +39,7 @@ bool CommitQueue::push(Pending pending) {
     std::lock_guard lock(mutex_);
     if (stopping_ || pending_.size() >= max_pending_) return false;
     pending_.push_back(std::move(pending));
+    metrics_.commit_queue_depth(pending_.size());
   }
   wake_.notify_one();
   return true;
@@ -57,6 +58,7 @@ void CommitQueue::run() {
       wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
       if (pending_.empty()) return;  // stopping with nothing left
       batch.swap(pending_);
+      metrics_.commit_queue_depth(0);
     }
     commit(batch);
     batch.clear();
@@ -74,7 +76,9 @@ void CommitQueue::commit(std::vector<Pending>& batch) {
     }
   }
 
+  const auto started = std::chrono::steady_clock::now();
   auto outcome = store_.insert_messages(public_messages, private_messages);
+  metrics_.committed(batch.size(), std::chrono::steady_clock::now() - started, outcome.ok());
   if (!outcome) {
     spdlog::error("store: could not commit {} messages: {}", batch.size(), outcome.error().message);
     const ProtocolError error{outcome.error().kind == Error::Kind::unavailable
@@ -97,6 +101,7 @@ void CommitQueue::commit(std::vector<Pending>& batch) {
       ErrorCode::invalid_message, "the message was refused by the store", {}};
   std::vector<Accepted> stored;
   stored.reserve(batch.size());
+  std::size_t rejected_count = 0;
   for (auto& p : batch) {
     const auto [rejected, cache_id] = std::visit(
         [&](const auto& m) {
@@ -110,8 +115,12 @@ void CommitQueue::commit(std::vector<Pending>& batch) {
       stored.push_back(std::move(p.message));
       continue;
     }
-    spdlog::warn("store refused message cacheID={}", cache_id);
+    spdlog::debug("store refused message cacheID={}", cache_id);
+    ++rejected_count;
     if (p.refuse) p.refuse(refused);
+  }
+  if (rejected_count > 0) {
+    spdlog::warn("store refused {} of {} messages in a batch", rejected_count, batch.size());
   }
   deliver_(stored);
 }

@@ -12,13 +12,11 @@
 #include <variant>
 #include <vector>
 
+#include "chat/chat_metrics.hpp"
 #include "chat/protocol.hpp"
 #include "chat/store.hpp"
 
 namespace natter::chat {
-
-// An accepted, numbered message of either kind.
-using Accepted = std::variant<ChatMessage, PrivateMessage>;
 
 class CommitQueue {
  public:
@@ -27,7 +25,8 @@ class CommitQueue {
   // Called (from the commit thread) with each committed batch, in acceptance order.
   using Deliver = std::function<void(const std::vector<Accepted>&)>;
 
-  CommitQueue(Store& store, std::size_t max_pending);
+  // `metrics` hears of every batch (size, time, outcome) and of the backlog's depth.
+  CommitQueue(Store& store, std::size_t max_pending, ChatMetrics& metrics = ChatMetrics::none());
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -54,6 +53,7 @@ class CommitQueue {
 
   Store& store_;
   std::size_t max_pending_;
+  ChatMetrics& metrics_;
   Deliver deliver_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -6,12 +6,15 @@
 namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits)
+         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits,
+         ChatMetrics& metrics, Bus* bus)
     : settings_(settings),
       cache_(cache),
       limiter_(limiter),
       shards_(std::move(shards)),
       commits_(commits),
+      metrics_(metrics),
+      bus_(bus),
       channels_(std::move(channels)) {}
 
 void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
@@ -19,12 +22,14 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   std::lock_guard lock(mutex_);
   known_users_[who.user_id] = who.username;
 
-  bool first = false;
+  bool first = false;  // the user's first connection anywhere
   if (!who.dashboard) {
     auto& presence = online_[who.user_id];
-    first = ++presence.connections == 1;
+    first = !presence.online();
+    const bool first_here = ++presence.connections == 1;
     if (first || presence.username != who.username) users_frame_.reset();
     presence.username = who.username;
+    if (first_here && bus_) bus_->presence({who.username, who.user_id, true});
   }
 
   // What most connects are owed (no `since`, no store replay, unchanged presence) is encoded
@@ -33,6 +38,7 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   greeting.reserve(4);
   if (!channels_frame_) channels_frame_ = encode_active_channels(channels_);
   greeting.push_back(channels_frame_);
+  std::size_t public_replays = 0;
   if (older.empty() && since.value_or(0) == 0) {
     if (!recent_frame_valid_) {
       auto recent = cache_.recent_public(0, settings_.replay_limit);
@@ -40,6 +46,7 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
       recent_frame_valid_ = true;
     }
     if (recent_frame_) greeting.push_back(recent_frame_);
+    public_replays = recent_frame_ ? 1 : 0;
   } else {
     const std::int64_t after = older.empty() ? since.value_or(0) : older.back().cache_id;
     auto recent = cache_.recent_public(after, settings_.replay_limit);
@@ -52,12 +59,19 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
       recent = std::move(older);
     }
     if (!recent.empty()) greeting.push_back(encode_bulk_chat_messages(recent));
+    public_replays = recent.empty() ? 0 : 1;
   }
+  std::size_t private_replays = 0;
   if (auto mine = cache_.recent_private(who.user_id); !mine.empty()) {
     greeting.push_back(encode_bulk_private_messages(mine));
+    private_replays = 1;
   }
   if (!users_frame_) users_frame_ = encode_connected_users(connected_users_locked());
   greeting.push_back(users_frame_);
+  metrics_.frames_out(OutKind::active_channels, 1);
+  metrics_.frames_out(OutKind::bulk_chat_messages, public_replays);
+  metrics_.frames_out(OutKind::bulk_private_messages, private_replays);
+  metrics_.frames_out(OutKind::connected_users, 1);
   shards_.at(who.shard)->attach(who.connection_id, who.user_id, std::move(connection),
                                 std::move(greeting), who.analytics);
   if (who.analytics) {
@@ -65,7 +79,8 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   }
 
   if (first) {
-    broadcast_locked(encode_user_status({who.username, who.user_id, true}), who.connection_id);
+    broadcast_locked(encode_user_status({who.username, who.user_id, true}), OutKind::user_status,
+                     who.connection_id);
   }
 }
 
@@ -76,11 +91,64 @@ void Hub::leave(const Participant& who) {
   dashboards_.erase(who.connection_id);
   if (who.dashboard) return;
   auto it = online_.find(who.user_id);
-  if (it == online_.end()) return;
+  if (it == online_.end() || it->second.connections == 0) return;
   if (--it->second.connections > 0) return;
+  if (bus_) bus_->presence({who.username, who.user_id, false});
+  if (it->second.online()) return;  // still connected to another instance
   online_.erase(it);
   users_frame_.reset();
-  broadcast_locked(encode_user_status({who.username, who.user_id, false}));
+  broadcast_locked(encode_user_status({who.username, who.user_id, false}), OutKind::user_status);
+}
+
+void Hub::remote_presence(const std::string& instance, const UserStatus& status) {
+  std::lock_guard lock(mutex_);
+  remote_presence_locked(instance, status);
+}
+
+void Hub::remote_presence_locked(const std::string& instance, const UserStatus& status) {
+  if (!status.username.empty()) known_users_[status.id] = status.username;
+  auto it = online_.find(status.id);
+  if (status.status) {
+    if (it == online_.end()) it = online_.emplace(status.id, Presence{status.username}).first;
+    const bool was_online = it->second.online();
+    if (!it->second.instances.insert(instance).second) return;
+    if (was_online) return;
+    it->second.username = status.username;
+    users_frame_.reset();
+    broadcast_locked(encode_user_status({status.username, status.id, true}), OutKind::user_status);
+    return;
+  }
+  if (it == online_.end() || it->second.instances.erase(instance) == 0) return;
+  if (it->second.online()) return;
+  const std::string username = it->second.username;
+  online_.erase(it);
+  users_frame_.reset();
+  broadcast_locked(encode_user_status({username, status.id, false}), OutKind::user_status);
+}
+
+void Hub::remote_snapshot(const std::string& instance, const std::vector<UserStatus>& users) {
+  std::lock_guard lock(mutex_);
+  std::unordered_set<std::string> now_there;
+  for (const auto& user : users) {
+    now_there.insert(user.id);
+    remote_presence_locked(instance, {user.username, user.id, true});
+  }
+  std::vector<std::string> gone;
+  for (const auto& [id, presence] : online_) {
+    if (presence.instances.contains(instance) && !now_there.contains(id)) gone.push_back(id);
+  }
+  for (const auto& id : gone) remote_presence_locked(instance, {{}, id, false});
+}
+
+void Hub::instance_gone(const std::string& instance) { remote_snapshot(instance, {}); }
+
+std::vector<UserStatus> Hub::local_users() const {
+  std::lock_guard lock(mutex_);
+  std::vector<UserStatus> users;
+  for (const auto& [id, presence] : online_) {
+    if (presence.connections > 0) users.push_back({presence.username, id, true});
+  }
+  return users;
 }
 
 bool Hub::has_channel_locked(std::string_view name) const {
@@ -96,6 +164,10 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const ChatReques
   std::lock_guard lock(mutex_);
   if (!has_channel_locked(request.channel)) {
     return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
+  }
+  if (bus_) {  // the bus rate-checks and numbers it, and hands it back to deliver
+    bus_->publish(std::move(message), std::move(late));
+    return std::nullopt;
   }
   if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
       !decision.allowed) {
@@ -117,14 +189,18 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateReq
   if (recipient == known_users_.end()) {
     return ProtocolError{ErrorCode::unknown_recipient, "no such recipient", {}};
   }
-  if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
-      !decision.allowed) {
-    return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
-  }
   PrivateMessage message{std::nullopt,         0,
                          from.user_id,         from.username,
                          request.recipient_id, recipient->second,
                          request.message,      now_micros()};
+  if (bus_) {
+    bus_->publish(std::move(message), std::move(late));
+    return std::nullopt;
+  }
+  if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
+      !decision.allowed) {
+    return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
+  }
   message.cache_id = cache_.next_private_id();
   if (!commits_) {
     deliver_locked(message);
@@ -144,22 +220,25 @@ void Hub::deliver(const std::vector<Accepted>& batch) {
 void Hub::deliver_locked(const ChatMessage& message) {
   cache_.remember_public(message);
   recent_frame_valid_ = false;
-  broadcast_locked(encode_chat_message(message));
+  broadcast_locked(encode_chat_message(message), OutKind::chat_message);
+  metrics_.fanned_out(now_micros() - message.authored_at);
 }
 
 void Hub::deliver_locked(const PrivateMessage& message) {
   cache_.remember_private(message);
   const Frame frame = encode_private_message(message);
   for (auto* shard : shards_) shard->deliver_users(frame, message.owner_id, message.recipient_id);
+  metrics_.fanned_out(now_micros() - message.authored_at);
 }
 
 std::int64_t Hub::oldest_cached_public_id() { return cache_.oldest_public_id(); }
 
-void Hub::set_channels(std::vector<Channel> channels) {
+void Hub::set_channels(std::vector<Channel> channels, Origin origin) {
   std::lock_guard lock(mutex_);
+  if (bus_ && origin == Origin::here) bus_->channels_changed(channels);
   channels_ = std::move(channels);
   channels_frame_ = encode_active_channels(channels_);
-  broadcast_locked(channels_frame_);
+  broadcast_locked(channels_frame_, OutKind::active_channels);
 }
 
 std::vector<Channel> Hub::channels() const {
@@ -172,15 +251,18 @@ void Hub::remember_user(const std::string& user_id, const std::string& username)
   known_users_[user_id] = username;
 }
 
-void Hub::remove_messages(std::span<const std::int64_t> cache_ids) {
+void Hub::remove_messages(std::span<const std::int64_t> cache_ids, Origin origin) {
   if (cache_ids.empty()) return;
   std::lock_guard lock(mutex_);
+  if (bus_ && origin == Origin::here) bus_->messages_removed(cache_ids);
   cache_.remove_public(cache_ids);
   recent_frame_valid_ = false;
-  broadcast_locked(encode_messages_deleted(cache_ids));
+  broadcast_locked(encode_messages_deleted(cache_ids), OutKind::messages_deleted);
 }
 
-void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason) {
+void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason,
+                          Origin origin) {
+  if (bus_ && origin == Origin::here) bus_->user_disconnected(user_id, code, reason);
   for (auto* shard : shards_) {
     shard->run([shard, user_id, code, reason] { shard->close_user(user_id, code, reason); });
   }
@@ -214,7 +296,8 @@ void Hub::deliver_analytics(const std::vector<Frame>& frames) {
 
 void Hub::deliver_to(const PendingDashboard& dashboard, const std::vector<Frame>& frames) {
   for (const auto& frame : frames) {
-    shards_.at(dashboard.shard)->deliver_connection(frame, dashboard.connection_id);
+    shards_.at(dashboard.shard)
+        ->deliver_connection(frame, OutKind::analytics, dashboard.connection_id);
   }
 }
 
@@ -232,8 +315,8 @@ std::vector<UserStatus> Hub::connected_users_locked() const {
   return users;
 }
 
-void Hub::broadcast_locked(const Frame& frame, std::uint64_t except_connection) {
-  for (auto* shard : shards_) shard->deliver_all(frame, except_connection);
+void Hub::broadcast_locked(const Frame& frame, OutKind kind, std::uint64_t except_connection) {
+  for (auto* shard : shards_) shard->deliver_all(frame, kind, except_connection);
 }
 
 }  // namespace natter::chat

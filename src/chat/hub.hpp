@@ -14,6 +14,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "chat/bus.hpp"
+#include "chat/chat_metrics.hpp"
 #include "chat/commit_queue.hpp"
 #include "chat/connection.hpp"
 #include "chat/ports.hpp"
@@ -45,10 +47,13 @@ struct HubSettings {
 
 class Hub {
  public:
-  // With a CommitQueue, messages are delivered only once stored (embedded mode); without one
-  // they are delivered at once (tests, and deployments whose cache is the durable queue).
+  // With a CommitQueue, messages are delivered only once stored (embedded mode); with a Bus,
+  // the bus rate-checks, numbers and keeps them and hands them back to every instance
+  // (several instances); with neither they are delivered at once (tests).
+  // `metrics` hears of every frame the hub hands out and of every fan-out's latency.
   Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-      RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits = nullptr);
+      RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits = nullptr,
+      ChatMetrics& metrics = ChatMetrics::none(), Bus* bus = nullptr);
 
   // Registers the connection on its shard and queues its connect sequence (channels, recent
   // public messages after `since`, recent private messages, connected users); announces the
@@ -69,19 +74,30 @@ class Hub {
                                     CommitQueue::Refuse late = {});
   std::optional<ProtocolError> post(const Participant& from, const PrivateRequest& request,
                                     CommitQueue::Refuse late = {});
-  // Delivers a committed batch, in order (the CommitQueue's deliver callback).
+  // Delivers a committed batch, or what the bus hands back, in order.
   void deliver(const std::vector<Accepted>& batch);
 
+  // --- presence on the other instances (from the bus) ---
+  // A user's first connection to `instance` came, or their last one there went.
+  void remote_presence(const std::string& instance, const UserStatus& status);
+  // Everyone connected to `instance` now (a fresh view after the bus reconnected).
+  void remote_snapshot(const std::string& instance, const std::vector<UserStatus>& users);
+  // `instance` stopped (its heartbeat expired): its users leave unless connected elsewhere.
+  void instance_gone(const std::string& instance);
+  // Users with a connection on this instance (for the bus to publish again).
+  std::vector<UserStatus> local_users() const;
+
   // Replaces the channel list (read from the store) and sends active_channels to everyone.
-  void set_channels(std::vector<Channel> channels);
+  void set_channels(std::vector<Channel> channels, Origin origin = Origin::here);
   std::vector<Channel> channels() const;
   // Remembers a user for private messages (from the store's directory).
   void remember_user(const std::string& user_id, const std::string& username);
   // Forgets deleted public messages (the cache no longer replays them) and tells everyone
   // which cacheIDs are gone (messages_deleted), held in the cache or not.
-  void remove_messages(std::span<const std::int64_t> cache_ids);
-  // Closes every connection of a user on every shard (a ban).
-  void disconnect_user(const std::string& user_id, CloseCode code, std::string reason);
+  void remove_messages(std::span<const std::int64_t> cache_ids, Origin origin = Origin::here);
+  // Closes every connection of a user on every shard (a ban), on every instance.
+  void disconnect_user(const std::string& user_id, CloseCode code, std::string reason,
+                       Origin origin = Origin::here);
 
   // --- analytics for admin dashboards (api::AnalyticsFeed) ---
   bool has_analytics_dashboards() const;
@@ -97,10 +113,14 @@ class Hub {
  private:
   struct Presence {
     std::string username;
-    std::size_t connections = 0;
+    std::size_t connections = 0;  // here
+    std::unordered_set<std::string> instances;  // the other instances the user is on
+    bool online() const { return connections > 0 || !instances.empty(); }
   };
+  // Applies one instance's presence change for a user; announces a change of the union.
+  void remote_presence_locked(const std::string& instance, const UserStatus& status);
 
-  void broadcast_locked(const Frame& frame, std::uint64_t except_connection = 0);
+  void broadcast_locked(const Frame& frame, OutKind kind, std::uint64_t except_connection = 0);
   void deliver_locked(const ChatMessage& message);
   void deliver_locked(const PrivateMessage& message);
   std::vector<UserStatus> connected_users_locked() const;
@@ -111,6 +131,8 @@ class Hub {
   RateLimiter& limiter_;
   std::vector<Shard*> shards_;
   CommitQueue* commits_;
+  ChatMetrics& metrics_;
+  Bus* bus_;
 
   // Serialises presence changes and accepted messages, so every shard sees one order.
   mutable std::mutex mutex_;

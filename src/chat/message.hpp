@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 
 namespace natter::chat {
 
@@ -43,6 +44,9 @@ struct PrivateMessage {
   std::string message;
   TimePoint authored_at;
 };
+
+// An accepted message of either kind.
+using Accepted = std::variant<ChatMessage, PrivateMessage>;
 
 struct UserStatus {
   std::string username;

@@ -5,7 +5,7 @@
 
 namespace natter::chat {
 
-Shard::Shard(Post post) : post_(std::move(post)) {}
+Shard::Shard(Post post, ChatMetrics& metrics) : post_(std::move(post)), metrics_(metrics) {}
 
 void Shard::push(Item item) {
   bool schedule = false;
@@ -20,8 +20,8 @@ void Shard::push(Item item) {
   if (schedule) post_([this] { drain(); });
 }
 
-void Shard::deliver_all(Frame frame, std::uint64_t except_connection) {
-  push(Broadcast{std::move(frame), except_connection});
+void Shard::deliver_all(Frame frame, OutKind kind, std::uint64_t except_connection) {
+  push(Broadcast{std::move(frame), kind, except_connection});
 }
 
 void Shard::deliver_users(Frame frame, std::string user_a, std::string user_b) {
@@ -37,8 +37,8 @@ void Shard::attach(std::uint64_t connection_id, std::string user_id,
 
 void Shard::deliver_analytics(Frame frame) { push(ToAnalytics{std::move(frame)}); }
 
-void Shard::deliver_connection(Frame frame, std::uint64_t connection_id) {
-  push(ToConnection{std::move(frame), connection_id});
+void Shard::deliver_connection(Frame frame, OutKind kind, std::uint64_t connection_id) {
+  push(ToConnection{std::move(frame), kind, connection_id});
 }
 
 void Shard::run(std::function<void()> task) { push(std::move(task)); }
@@ -55,19 +55,31 @@ void Shard::drain() {
 
 void Shard::apply(Item& item) {
   if (auto* b = std::get_if<Broadcast>(&item)) {
+    std::size_t sent = 0;
     for (auto& entry : connections_) {
-      if (entry.id != b->except_connection) entry.connection->send(b->frame);
+      if (entry.id != b->except_connection) {
+        entry.connection->send(b->frame);
+        ++sent;
+      }
     }
+    metrics_.frames_out(b->kind, sent);
   } else if (auto* u = std::get_if<ToUsers>(&item)) {
-    send_to_user(u->user_a, u->frame);
-    if (!u->user_b.empty() && u->user_b != u->user_a) send_to_user(u->user_b, u->frame);
+    std::size_t sent = send_to_user(u->user_a, u->frame);
+    if (!u->user_b.empty() && u->user_b != u->user_a) sent += send_to_user(u->user_b, u->frame);
+    metrics_.frames_out(OutKind::private_chat_message, sent);
   } else if (auto* d = std::get_if<ToAnalytics>(&item)) {
+    std::size_t sent = 0;
     for (auto& entry : connections_) {
-      if (entry.analytics) entry.connection->send(d->frame);
+      if (entry.analytics) {
+        entry.connection->send(d->frame);
+        ++sent;
+      }
     }
+    metrics_.frames_out(OutKind::analytics, sent);
   } else if (auto* c = std::get_if<ToConnection>(&item)) {
     if (auto it = index_.find(c->connection_id); it != index_.end()) {
       connections_[it->second].connection->send(c->frame);
+      metrics_.frames_out(c->kind, 1);
     }
   } else if (auto* a = std::get_if<Attach>(&item)) {
     for (const auto& frame : a->greeting) a->connection->send(frame);
@@ -80,10 +92,11 @@ void Shard::apply(Item& item) {
   }
 }
 
-void Shard::send_to_user(const std::string& user_id, const Frame& frame) {
+std::size_t Shard::send_to_user(const std::string& user_id, const Frame& frame) {
   auto it = by_user_.find(user_id);
-  if (it == by_user_.end()) return;
+  if (it == by_user_.end()) return 0;
   for (auto id : it->second) connections_[index_.at(id)].connection->send(frame);
+  return it->second.size();
 }
 
 void Shard::detach(std::uint64_t connection_id) {
@@ -120,6 +133,15 @@ void Shard::close_all(CloseCode code, std::string_view reason) {
   all.reserve(connections_.size());
   for (auto& entry : connections_) all.push_back(entry.connection);
   for (auto& connection : all) connection->close(code, reason);
+}
+
+void Shard::close_batch(std::size_t batch, std::size_t batches, CloseCode code,
+                        std::string_view reason) {
+  std::vector<std::shared_ptr<Connection>> some;
+  for (auto& entry : connections_) {
+    if (entry.id % batches == batch) some.push_back(entry.connection);
+  }
+  for (auto& connection : some) connection->close(code, reason);
 }
 
 }  // namespace natter::chat

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "chat/chat_metrics.hpp"
 #include "chat/connection.hpp"
 #include "common/string_hash.hpp"
 
@@ -23,10 +24,11 @@ class Shard {
   // Runs a function on the shard's thread (asio::post in production).
   using Post = std::function<void(std::function<void()>)>;
 
-  explicit Shard(Post post);
+  // `metrics` counts the frames handed to connections here.
+  explicit Shard(Post post, ChatMetrics& metrics = ChatMetrics::none());
 
   // --- any thread; applied in the order pushed ---
-  void deliver_all(Frame frame, std::uint64_t except_connection = 0);
+  void deliver_all(Frame frame, OutKind kind, std::uint64_t except_connection = 0);
   void deliver_users(Frame frame, std::string user_a, std::string user_b = {});
   // Registers a connection and queues its greeting frames before any later delivery.
   // `analytics`: an admin dashboard, which also receives the analytics frames.
@@ -34,18 +36,22 @@ class Shard {
               std::shared_ptr<Connection> connection, std::vector<Frame> greeting,
               bool analytics = false);
   void deliver_analytics(Frame frame);  // to every admin dashboard here
-  void deliver_connection(Frame frame, std::uint64_t connection_id);
+  void deliver_connection(Frame frame, OutKind kind, std::uint64_t connection_id);
   void run(std::function<void()> task);  // runs on the shard thread, in inbox order
 
   // --- shard thread only ---
   void detach(std::uint64_t connection_id);
   void close_user(std::string_view user_id, CloseCode code, std::string_view reason);
   void close_all(CloseCode code, std::string_view reason);
+  // Closes the connections whose id is `batch` modulo `batches`: a shutdown spread over
+  // `batches` calls, each closing about the same share of every shard.
+  void close_batch(std::size_t batch, std::size_t batches, CloseCode code, std::string_view reason);
   std::size_t connection_count() const { return connections_.size(); }
 
  private:
   struct Broadcast {
     Frame frame;
+    OutKind kind;
     std::uint64_t except_connection;
   };
   struct ToUsers {
@@ -58,6 +64,7 @@ class Shard {
   };
   struct ToConnection {
     Frame frame;
+    OutKind kind;
     std::uint64_t connection_id;
   };
   struct Attach {
@@ -80,9 +87,10 @@ class Shard {
   void push(Item item);
   void drain();
   void apply(Item& item);
-  void send_to_user(const std::string& user_id, const Frame& frame);
+  std::size_t send_to_user(const std::string& user_id, const Frame& frame);
 
   Post post_;
+  ChatMetrics& metrics_;
   std::mutex inbox_mutex_;
   std::vector<Item> inbox_;
   bool drain_pending_ = false;

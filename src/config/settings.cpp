@@ -8,7 +8,9 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <tuple>
 
+#include "cache/valkey/valkey_url.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::config {
@@ -60,19 +62,28 @@ std::chrono::seconds to_seconds(std::string_view flag, const std::string& value,
   return std::chrono::seconds(to_int(flag, value, min, 86400 * 365));
 }
 
+// HOST:PORT, the host an IP address (IPv6 in brackets or not), the port 0..65535.
+std::pair<std::string, std::uint16_t> to_host_port(std::string_view flag, const std::string& v) {
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) bad(flag, v, "expected HOST:PORT");
+  std::string host = v.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return {host, static_cast<std::uint16_t>(to_int(flag, v.substr(colon + 1), 0, 65535))};
+}
+
 const std::vector<Option>& options() {
   static const std::vector<Option> all = {
       {"listen", "0.0.0.0:8080", "address and port to serve HTTP and WebSocket on",
        [](Settings& s, const std::string& v) {
-         auto colon = v.rfind(':');
-         if (colon == std::string::npos || colon == 0) bad("listen", v, "expected HOST:PORT");
-         std::string host = v.substr(0, colon);
-         if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-           host = host.substr(1, host.size() - 2);
-         }
-         s.listen_host = host;
-         s.listen_port =
-             static_cast<std::uint16_t>(to_int("listen", v.substr(colon + 1), 0, 65535));
+         std::tie(s.listen_host, s.listen_port) = to_host_port("listen", v);
+       }},
+      {"metrics-listen", "",
+       "address and port to serve /metrics on, alone; default: on --listen beside the rest",
+       [](Settings& s, const std::string& v) {
+         s.metrics_listen.reset();
+         if (!v.empty()) s.metrics_listen = to_host_port("metrics-listen", v);
        }},
       {"database-url", "sqlite:natter.db",
        "where messages last: sqlite:PATH, sqlite::memory:, or postgres://USER@HOST/DB",
@@ -82,6 +93,24 @@ const std::vector<Option>& options() {
            bad("database-url", v, "expected sqlite:PATH or postgres://...");
          }
          s.database_url = v;
+       }},
+      {"valkey-url", "",
+       "Valkey/Redis for the cache, rate limits and several instances: redis://HOST[:PORT][/DB]",
+       [](Settings& s, const std::string& v) {
+         std::string why;
+         if (!v.empty() && !cache::parse_valkey_url(v, why)) {
+           bad("valkey-url", redact_url(v), why);
+         }
+         s.valkey_url = v;
+       }},
+      {"presence-timeout", "15",
+       "seconds after which a silent instance's users leave presence (with Valkey)",
+       [](Settings& s, const std::string& v) {
+         s.presence_timeout = to_seconds("presence-timeout", v);
+       }},
+      {"valkey-pipeline", "1024", "most Valkey commands sent in one round trip",
+       [](Settings& s, const std::string& v) {
+         s.valkey_pipeline = static_cast<std::size_t>(to_int("valkey-pipeline", v, 1, 65536));
        }},
       {"store-threads", "4", "threads running store calls off the IO threads",
        [](Settings& s, const std::string& v) {

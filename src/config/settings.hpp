@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace natter::config {
@@ -29,9 +30,14 @@ struct Limits {
 
 struct Settings {
   std::string database_url = "sqlite:natter.db";
+  std::string valkey_url;  // empty: the in-process cache (one instance)
+  std::chrono::seconds presence_timeout{15};
+  std::size_t valkey_pipeline = 1024;
   std::size_t store_threads = 4;
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 8080;
+  // Host and port of a listener that serves only /metrics; unset: /metrics is on listen_*.
+  std::optional<std::pair<std::string, std::uint16_t>> metrics_listen;
   std::string jwks_url;
   std::string oidc_issuer;
   std::vector<std::string> audiences;

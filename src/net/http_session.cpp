@@ -14,6 +14,7 @@
 #include "api/http_json.hpp"
 #include "api/store_call.hpp"
 #include "net/forwarded.hpp"
+#include "net/metrics_endpoint.hpp"
 #include "net/upgrade_auth.hpp"
 #include "net/websocket_session.hpp"
 #include "net/worker_call.hpp"
@@ -184,9 +185,11 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
   if (!context.shutting_down) {
     auto probe = [&context] { return context.store.channels(); };
     auto answer =
-        co_await api::call_store(context.workers, std::move(probe), std::chrono::seconds(2));
+        co_await api::call_store(context.workers, context.metrics, std::move(probe),
+                                 std::chrono::seconds(2), metrics::StoreCaller::readiness);
     if (!answer) reasons.emplace_back("store_unavailable");
   }
+  if (context.cache_ready && !context.cache_ready()) reasons.emplace_back("cache_unavailable");
   std::optional<Response> res;
   if (reasons.empty()) {
     res = json_response(request, http::status::ok, json::object{{"status", "ready"}});
@@ -195,6 +198,12 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
                         json::object{{"status", "unready"}, {"reasons", std::move(reasons)}});
   }
   co_return res;
+}
+
+metrics::ConnectRefusal refusal_of(const UpgradeDecision& decision) {
+  if (decision.error_code == "bad_request") return metrics::ConnectRefusal::bad_request;
+  if (decision.error_code == "unavailable") return metrics::ConnectRefusal::keys_unavailable;
+  return metrics::ConnectRefusal::unauthorized;
 }
 
 Response route(const ServerContext& context, const Request& request, const Origin& origin) {
@@ -213,6 +222,9 @@ Response route(const ServerContext& context, const Request& request, const Origi
     return json_response(request, http::status::ok, json::object{{"status", "ok"}});
   }
   if (path == "/discovery") return get ? discovery(context, request, origin.scheme) : only_get();
+  if (path == "/metrics" && !context.settings.metrics_listen) {
+    return get ? metrics_response(context.metrics, request) : only_get();
+  }
   if (path == "/dev/token") {
     return get ? dev_token(context, request, origin.client, origin.untrusted_forward) : only_get();
   }
@@ -259,6 +271,7 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
     if (is_ws_path && beast::websocket::is_upgrade(request)) {
       spdlog::debug("upgrade {} from {}", redact_target(target), remote);
       if (context.shutting_down) {
+        context.metrics.connect_refused(metrics::ConnectRefusal::shutting_down);
         auto res = error_response(request, http::status::service_unavailable, "unavailable",
                                   "server shutting down");
         res.keep_alive(false);
@@ -267,6 +280,7 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       }
       auto decision = co_await authorize_upgrade(context, request);
       if (!decision.identity) {
+        context.metrics.connect_refused(refusal_of(decision));
         spdlog::info("upgrade refused from {}: {} ({})", remote, static_cast<int>(decision.status),
                      decision.reason);
         auto res = error_response(request, decision.status, decision.error_code, decision.reason);
@@ -281,6 +295,8 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       auto ban = co_await on_worker(context.workers, std::move(ban_query));
       if (!ban || !*ban || **ban) {
         const bool banned = ban && *ban && **ban;
+        context.metrics.connect_refused(banned ? metrics::ConnectRefusal::banned
+                                               : metrics::ConnectRefusal::store_unavailable);
         auto res = banned ? error_response(request, http::status::forbidden, "banned",
                                            chat::describe_ban(***ban))
                           : error_response(request, http::status::service_unavailable,

@@ -13,12 +13,20 @@ namespace natter::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Shards::Shards(std::size_t count) {
+namespace {
+// WebSockets are closed in this many batches on shutdown, each about the same share of every
+// shard, spread over min(NATTER_SHUTDOWN_TIMEOUT / 2, kMaxCloseSpread): the other half of the
+// timeout is left for the close handshakes and the final commit.
+constexpr std::size_t kCloseBatches = 16;
+constexpr std::chrono::seconds kMaxCloseSpread{5};
+}  // namespace
+
+Shards::Shards(std::size_t count, chat::ChatMetrics& metrics) {
   for (std::size_t i = 0; i < count; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     auto* ioc = contexts_.back().get();
     hub_shards_.push_back(std::make_unique<chat::Shard>(
-        [ioc](std::function<void()> task) { asio::post(*ioc, std::move(task)); }));
+        [ioc](std::function<void()> task) { asio::post(*ioc, std::move(task)); }, metrics));
   }
 }
 
@@ -35,7 +43,11 @@ std::vector<asio::io_context*> Shards::contexts() {
 }
 
 Server::Server(ServerContext& context, Shards& shards)
-    : context_(context), shards_(shards), acceptor_(shards.context(0)) {}
+    : context_(context), shards_(shards), acceptor_(shards.context(0)) {
+  if (context.settings.metrics_listen) {
+    metrics_listener_ = std::make_unique<MetricsListener>(shards.context(0), context.metrics);
+  }
+}
 
 void Server::bind() {
   const auto& s = context_.settings;
@@ -51,9 +63,18 @@ void Server::bind() {
                                          s.listen_port, ec.message()));
   }
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  if (metrics_listener_) {
+    const auto& [host, port] = *s.metrics_listen;
+    metrics_listener_->bind(host, port);
+  }
 }
 
 tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+std::optional<tcp::endpoint> Server::metrics_endpoint() const {
+  if (!metrics_listener_) return std::nullopt;
+  return metrics_listener_->local_endpoint();
+}
 
 void Server::accept_next() {
   const std::size_t shard = next_shard_;
@@ -85,6 +106,7 @@ int Server::run() {
     if (!ec) begin_shutdown(signal_number);
   });
   accept_next();
+  if (metrics_listener_) metrics_listener_->start();
 
   std::vector<std::jthread> threads;
   for (std::size_t i = 1; i < shards_.size(); ++i) {
@@ -105,16 +127,40 @@ int Server::run() {
 void Server::begin_shutdown(int signal_number) {
   spdlog::info("signal {}: shutting down ({} WebSocket sessions)", signal_number,
                context_.websocket_sessions.load());
+  // From here /readyz answers 503 and upgrades are refused with 503; the listener stays open
+  // until the end so a load balancer's health checks see that rather than a refused connect.
   context_.shutting_down = true;
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  const auto timeout = context_.settings.shutdown_timeout;
+  shutdown_deadline_ = std::chrono::steady_clock::now() + timeout;
+  close_interval_ =
+      std::min<std::chrono::steady_clock::duration>(timeout / 2, kMaxCloseSpread) / kCloseBatches;
+  next_close_batch_ = 0;
+  close_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
+  drain_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
+  close_next_batch();
+  check_drained();
+}
+
+void Server::close_next_batch() {
+  const std::size_t batch = next_close_batch_++;
+  const bool last = next_close_batch_ == kCloseBatches;
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     auto& shard = shards_.hub_shard(i);
-    shard.run([&shard] { shard.close_all(chat::CloseCode::going_away, "server shutting down"); });
+    // The last batch closes everyone left, a session that joined late included.
+    shard.run([&shard, batch, last] {
+      if (last) {
+        shard.close_all(chat::CloseCode::going_away, "server shutting down");
+      } else {
+        shard.close_batch(batch, kCloseBatches, chat::CloseCode::going_away,
+                          "server shutting down");
+      }
+    });
   }
-  shutdown_deadline_ = std::chrono::steady_clock::now() + context_.settings.shutdown_timeout;
-  drain_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
-  check_drained();
+  if (last) return;
+  close_timer_->expires_after(close_interval_);
+  close_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) close_next_batch();
+  });
 }
 
 void Server::check_drained() {
@@ -125,6 +171,10 @@ void Server::check_drained() {
                    context_.websocket_sessions.load());
     }
     spdlog::info("shutdown complete");
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    if (metrics_listener_) metrics_listener_->close();
+    close_timer_->cancel();
     for (std::size_t i = 0; i < shards_.size(); ++i) shards_.context(i).stop();
     return;
   }

@@ -1,14 +1,20 @@
 // The running server: one io_context per shard, each run by one thread; the listener that
-// spreads accepted sockets over the shards; and the graceful shutdown on SIGTERM/SIGINT
-// (stop accepting, close WebSockets with 1001, wait for them, exit).
+// spreads accepted sockets over the shards (and the /metrics listener, when it has its own);
+// and the graceful shutdown on SIGTERM/SIGINT: /readyz turns 503 and upgrades are refused,
+// WebSockets are closed with 1001 in batches spread over a few seconds (so their clients do
+// not all reconnect elsewhere at once), then natter waits for them, bounded, and exits.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "chat/shard.hpp"
+#include "net/metrics_endpoint.hpp"
 #include "net/server_context.hpp"
 
 namespace natter::net {
@@ -16,7 +22,7 @@ namespace natter::net {
 // The IO threads. Created first, so the hub can be given their shards.
 class Shards {
  public:
-  explicit Shards(std::size_t count);
+  Shards(std::size_t count, chat::ChatMetrics& metrics);
   std::vector<chat::Shard*> hub_shards();
   std::vector<boost::asio::io_context*> contexts();
   boost::asio::io_context& context(std::size_t i) { return *contexts_.at(i); }
@@ -31,23 +37,30 @@ class Shards {
 class Server {
  public:
   Server(ServerContext& context, Shards& shards);
-  // Binds the listener; throws with a clear message when the address is unusable.
+  // Binds the listeners; throws with a clear message when an address is unusable.
   void bind();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+  // The dedicated /metrics listener's address (NATTER_METRICS_LISTEN), if there is one.
+  std::optional<boost::asio::ip::tcp::endpoint> metrics_endpoint() const;
   // Runs every shard until a graceful shutdown completes. Returns the exit code.
   int run();
 
  private:
   void accept_next();
   void begin_shutdown(int signal_number);
+  void close_next_batch();
   void check_drained();
 
   ServerContext& context_;
   Shards& shards_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::size_t next_shard_ = 0;
+  std::unique_ptr<MetricsListener> metrics_listener_;  // with NATTER_METRICS_LISTEN only
   std::chrono::steady_clock::time_point shutdown_deadline_{};
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+  std::unique_ptr<boost::asio::steady_timer> close_timer_;
+  std::chrono::steady_clock::duration close_interval_{};
+  std::size_t next_close_batch_ = 0;
 };
 
 }  // namespace natter::net

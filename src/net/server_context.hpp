@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "chat/store.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
+#include "metrics/metrics.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::net {
@@ -38,8 +40,11 @@ struct ServerContext {
   chat::Moderation& moderation;
   chat::MessageCache& cache;
   chat::RateLimiter& limiter;
+  metrics::Metrics& metrics;
   const auth::KeySet* keys = nullptr;  // the verifier's keys, for readiness
   TrustedProxies trusted_proxies;      // from settings.trusted_proxies
+  chat::Bus* bus = nullptr;            // with Valkey: the other instances
+  std::function<bool()> cache_ready;   // with Valkey: connected and subscribed
 
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};

@@ -37,6 +37,16 @@ chat::Frame close_frame(std::uint16_t code, std::string_view reason) {
   return chat::make_frame(chat::Opcode::close, payload);
 }
 
+metrics::InKind in_kind(const chat::Request& request) {
+  if (std::holds_alternative<chat::ChatRequest>(request)) return metrics::InKind::chat_message;
+  if (std::holds_alternative<chat::PrivateRequest>(request)) {
+    return metrics::InKind::private_chat_message;
+  }
+  if (std::holds_alternative<chat::PingRequest>(request)) return metrics::InKind::ping;
+  if (std::holds_alternative<chat::PongRequest>(request)) return metrics::InKind::pong;
+  return metrics::InKind::refresh_token;
+}
+
 const chat::Frame& ping_frame() {
   static const chat::Frame frame = chat::make_frame(chat::Opcode::ping, {});
   return frame;
@@ -77,6 +87,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
         }));
     auto [ec] = co_await ws.async_accept(request, asio::as_tuple(use_awaitable));
     if (ec) {
+      context_.metrics.connect_refused(metrics::ConnectRefusal::handshake_failed);
       spdlog::info("websocket upgrade from {} failed: {}", remote_, ec.message());
       co_return;
     }
@@ -88,6 +99,9 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
 
   auto self = shared_from_this();
   ++context_.websocket_sessions;
+  const auto kind =
+      participant_.dashboard ? metrics::ClientKind::dashboard : metrics::ClientKind::chat;
+  context_.metrics.connection_opened(kind);
   // The user directory and the session record (analytics); a store hiccup does not stop chat.
   auto record = [this, started = chat::now_micros()] {
     if (auto s = context_.store.upsert_user(identity_.subject, identity_.username, started); !s) {
@@ -129,6 +143,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   watchdog_timer_.cancel();
   wake_writer();
   --context_.websocket_sessions;
+  context_.metrics.connection_closed(kind);
   spdlog::info("disconnect user={} conn={}{}", participant_.username, participant_.connection_id,
                close_code_ ? fmt::format(" code={}", static_cast<int>(*close_code_)) : "");
 }
@@ -205,6 +220,7 @@ asio::awaitable<void> WebSocketSession::read_loop() {
     if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
 
     if (event == WsReader::Event::binary) {
+      context_.metrics.message_in(metrics::InKind::invalid);
       refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
     } else {
       co_await handle(reader_.payload());
@@ -229,15 +245,18 @@ asio::awaitable<void> WebSocketSession::read_loop() {
 asio::awaitable<void> WebSocketSession::handle(std::string_view text) {
   auto parsed = chat::parse_request(text, context_.protocol_limits);
   if (parsed.error) {
+    context_.metrics.message_in(metrics::InKind::invalid);
     refuse(*parsed.error, parsed.ref);
     co_return;
   }
+  context_.metrics.message_in(in_kind(*parsed.request));
   std::optional<chat::ProtocolError> error;
   if (auto* chat = std::get_if<chat::ChatRequest>(&*parsed.request)) {
     error = context_.hub.post(participant_, *chat, late_refusal(parsed.ref));
   } else if (auto* whisper = std::get_if<chat::PrivateRequest>(&*parsed.request)) {
     error = co_await post_private(*whisper, parsed.ref);
   } else if (std::holds_alternative<chat::PingRequest>(*parsed.request)) {
+    context_.metrics.frames_out(chat::OutKind::pong, 1);
     reply(chat::encode_pong());
   } else if (auto* refresh = std::get_if<chat::RefreshTokenRequest>(&*parsed.request)) {
     refresh_token(refresh->token, parsed.ref);
@@ -291,13 +310,11 @@ void WebSocketSession::refresh_token(const std::string& token, std::string_view 
 }
 
 void WebSocketSession::refuse(const chat::ProtocolError& error, std::string_view ref) {
-  if (error.code == ErrorCode::rate_limited) {
-    spdlog::debug("user={} conn={} refused: {}", participant_.username, participant_.connection_id,
-                  chat::to_string(error.code));
-  } else {
-    spdlog::info("user={} conn={} refused: {} ({})", participant_.username,
-                 participant_.connection_id, chat::to_string(error.code), error.message);
-  }
+  // One line per refused message: debug only, so a flood cannot flood the log.
+  spdlog::debug("user={} conn={} refused: {} ({})", participant_.username,
+                participant_.connection_id, chat::to_string(error.code), error.message);
+  if (error.code == ErrorCode::rate_limited) context_.metrics.rate_limited();
+  context_.metrics.frames_out(chat::OutKind::error, 1);
   reply(chat::encode_error(error, ref));
 }
 
@@ -310,6 +327,7 @@ void WebSocketSession::send(const chat::Frame& frame) {
       queued_bytes_ + frame->size() > limits.send_queue_bytes) {
     spdlog::warn("user={} conn={} is not keeping up ({} frames, {} bytes queued): closing 4008",
                  participant_.username, participant_.connection_id, queue_.size(), queued_bytes_);
+    context_.metrics.send_queue_overflow();
     close(CloseCode::too_slow, "too slow");
     return;
   }

@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -20,7 +21,8 @@ ALL_SETTINGS = ["listen", "jwks-url", "oidc-issuer", "audience", "allowed-client
                 "max-frame-bytes", "rate-limit", "send-queue-messages", "send-queue-bytes",
                 "idle-timeout", "jwks-min-refetch", "threads", "shutdown-timeout", "dev",
                 "log-level", "log-format", "database-url", "cors-origins", "max-body-bytes",
-                "analytics-interval", "trusted-proxies", "valkey-url", "presence-timeout"]
+                "analytics-interval", "trusted-proxies", "metrics-listen", "valkey-url",
+                "presence-timeout", "valkey-pipeline"]
 
 
 def run_natter(args, env=None, timeout=10):
@@ -50,6 +52,38 @@ async def test_signal_closes_clients_with_1001_and_exits_0(natter, idp, sig):
     assert rc == 0, f"natter exited with {rc}"
 
 
+@pytest.mark.timeout(40)
+async def test_sigterm_spreads_1001_closes_over_time(start_natter, idp):
+    """With many clients, SIGTERM turns /readyz 503 at once and sends the 1001 closes in
+    batches over min(timeout / 2, 5 s), so they do not all reconnect elsewhere in the same
+    instant; natter still exits 0 within --shutdown-timeout."""
+    natter = start_natter("--shutdown-timeout", "4")
+    token = idp.token(make_user("crowd"))
+    clients = [await ws_connect(natter, token) for _ in range(40)]
+    for ws in clients:
+        await read_connect_sequence(ws)
+
+    async def closed_at(ws):
+        code = await wait_closed(ws, 10)
+        return code, time.monotonic()
+
+    natter.expect_exit = True
+    started = time.monotonic()
+    natter.signal(signal.SIGTERM)
+    waits = asyncio.gather(*(closed_at(ws) for ws in clients))
+    await asyncio.sleep(0.3)
+    status, _, doc = await asyncio.to_thread(http_json, natter.port, "/readyz")
+    assert status == 503 and "shutting_down" in doc["reasons"], doc
+    results = await waits
+    assert [code for code, _ in results] == [1001] * 40
+    times = sorted(t for _, t in results)
+    assert times[-1] - times[0] >= 1.0, f"closes not spread: {times[-1] - times[0]:.2f}s"
+    assert times[-1] - started <= 2.5, f"last close {times[-1] - started:.2f}s after SIGTERM"
+    rc = await asyncio.to_thread(natter.wait, 10)
+    assert rc == 0, f"natter exited with {rc}"
+    assert time.monotonic() - started <= 4.5, "natter outlived --shutdown-timeout"
+
+
 def test_sigterm_with_no_clients_exits_0(natter):
     natter.expect_exit = True
     natter.signal(signal.SIGTERM)
@@ -62,6 +96,10 @@ def test_sigterm_with_no_clients_exits_0(natter):
 
 BAD_SETTINGS = [
     ("rate-limit", "abc"),
+    ("valkey-url", "http://127.0.0.1:6379"),
+    ("valkey-url", "redis://127.0.0.1:6379/x"),
+    ("valkey-pipeline", "0"),
+    ("presence-timeout", "0"),
     ("rate-limit", "10"),
     ("rate-limit", "0/60"),
     ("listen", "nonsense"),
@@ -73,6 +111,8 @@ BAD_SETTINGS = [
     ("idle-timeout", "soon"),
     ("log-level", "loud"),
     ("log-format", "xml"),
+    ("metrics-listen", "nonsense"),
+    ("metrics-listen", "127.0.0.1:70000"),
 ]
 
 

@@ -1,0 +1,364 @@
+#include "cache/valkey/valkey_bus.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "cache/valkey/scripts.hpp"
+
+namespace natter::cache {
+namespace {
+
+const std::string bus_channel = "natter:bus";
+const std::string recent_public_key = "natter:recent:p";
+const std::string recent_private_prefix = "natter:recent:q:";
+const std::string instances_key = "natter:instances";
+const std::string rate_key = "natter:rate";
+
+std::string alive_key(const std::string& instance) { return "natter:alive:" + instance; }
+std::string presence_key(const std::string& instance) { return "natter:presence:" + instance; }
+
+void raise_to(std::atomic<std::int64_t>& value, std::int64_t candidate) {
+  auto current = value.load();
+  while (candidate > current && !value.compare_exchange_weak(current, candidate)) {
+  }
+}
+
+}  // namespace
+
+ValkeyBus::ValkeyBus(ValkeyBusSettings settings)
+    : settings_(std::move(settings)),
+      pipeline_(settings_.address, "pipeline", settings_.pipeline),
+      subscriber_(settings_.address, bus_channel),
+      limit_(settings_.limit.message_limit),
+      window_(settings_.limit.window_seconds),
+      public_seen_(settings_.public_floor),
+      private_seen_(settings_.private_floor) {}
+
+ValkeyBus::~ValkeyBus() { stop(); }
+
+bool ValkeyBus::start(chat::Hub& hub, chat::RateLimiter& limiter, chat::MessageCache& mirror,
+                      std::chrono::milliseconds wait) {
+  hub_ = &hub;
+  limiter_ = &limiter;
+  // The store's rate limit rules: every instance writes it at start.
+  {
+    std::string error;
+    auto connection = Connection::open(settings_.address, wait, error);
+    if (!connection) {
+      spdlog::error("valkey: cannot connect to {}:{}: {}", settings_.address.host,
+                    settings_.address.port, error);
+      return false;
+    }
+    auto reply = connection->call({"HSET", rate_key, "limit", std::to_string(limit_.load()),
+                                   "window", std::to_string(window_.load())},
+                                  error);
+    if (!reply || reply->is_error()) {
+      spdlog::error("valkey: cannot write the rate limit: {}", reply ? reply->text : error);
+      return false;
+    }
+  }
+  subscriber_.start([this](std::string_view text) { on_message(text); },
+                    [this] { resync_presence(); });
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (!subscriber_.subscribed() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!subscriber_.subscribed() || !load_recent(mirror, wait)) {
+    subscriber_.stop();
+    return false;
+  }
+  pipeline_.start([this] { return registration(); });
+  heartbeat_ = std::thread([this] { heartbeat_loop(); });
+  return true;
+}
+
+void ValkeyBus::stop() {
+  {
+    std::lock_guard lock(heartbeat_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  heartbeat_wake_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  // Leave presence at once rather than when the heartbeat expires.
+  pipeline_.submit({"SREM", instances_key, settings_.instance});
+  pipeline_.submit({"DEL", presence_key(settings_.instance), alive_key(settings_.instance)});
+  pipeline_.submit({"PUBLISH", bus_channel, R"({"t":"g","i":")" + settings_.instance + "\"}"});
+  pipeline_.stop();
+  subscriber_.stop();
+}
+
+bool ValkeyBus::load_recent(chat::MessageCache& mirror, std::chrono::milliseconds wait) {
+  std::string error;
+  auto connection = Connection::open(settings_.address, wait, error);
+  if (!connection) {
+    spdlog::error("valkey: cannot read the recent messages: {}", error);
+    return false;
+  }
+  auto recent = connection->call({"LRANGE", recent_public_key, "0", "-1"}, error);
+  if (!recent) {
+    spdlog::error("valkey: cannot read the recent messages: {}", error);
+    return false;
+  }
+  std::int64_t newest_public = 0;
+  for (const auto& item : recent->elements) {
+    auto event = parse_event(item.text);
+    if (!event) continue;
+    if (auto* m = std::get_if<chat::ChatMessage>(&*event)) {
+      newest_public = std::max(newest_public, m->cache_id);
+      mirror.remember_public(*m);
+    }
+  }
+  // Every user's private history: the same message sits in both parties' lists.
+  std::map<std::int64_t, chat::PrivateMessage> privates;
+  std::string cursor = "0";
+  do {
+    auto page = connection->call(
+        {"SCAN", cursor, "MATCH", recent_private_prefix + "*", "COUNT", "1000"}, error);
+    if (!page || page->elements.size() != 2) {
+      spdlog::error("valkey: cannot read the private messages: {}", error);
+      return false;
+    }
+    cursor = page->elements[0].text;
+    std::vector<Command> reads;
+    for (const auto& key : page->elements[1].elements) {
+      reads.push_back({"LRANGE", key.text, "0", "-1"});
+    }
+    auto lists = connection->pipeline(reads, error);
+    if (!lists) return false;
+    for (const auto& list : *lists) {
+      for (const auto& item : list.elements) {
+        auto event = parse_event(item.text);
+        if (!event) continue;
+        if (auto* m = std::get_if<chat::PrivateMessage>(&*event)) privates[m->cache_id] = *m;
+      }
+    }
+  } while (cursor != "0");
+  for (const auto& [id, m] : privates) mirror.remember_private(m);
+
+  std::vector<std::string> early;
+  {
+    std::lock_guard lock(early_mutex_);
+    raise_to(public_seen_, newest_public);
+    if (!privates.empty()) raise_to(private_seen_, privates.rbegin()->first);
+    ready_ = true;
+    early.swap(early_);
+  }
+  for (const auto& text : early) on_message(text);
+  spdlog::info("valkey: {} recent public and {} private messages loaded", recent->elements.size(),
+               privates.size());
+  return true;
+}
+
+std::vector<Command> ValkeyBus::registration() {
+  // After every (re)connection, Valkey may have lost everything: say again who is here.
+  const auto ttl = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.presence_timeout).count());
+  std::vector<Command> commands{
+      {"SADD", instances_key, settings_.instance},
+      {"SET", alive_key(settings_.instance), "1", "PX", ttl},
+      {"DEL", presence_key(settings_.instance)},
+      {"HSETNX", rate_key, "limit", std::to_string(limit_.load())},
+      {"HSETNX", rate_key, "window", std::to_string(window_.load())},
+  };
+  Command users{"HSET", presence_key(settings_.instance)};
+  for (const auto& user : hub_->local_users()) {
+    users.push_back(user.id);
+    users.push_back(user.username);
+  }
+  if (users.size() > 2) commands.push_back(std::move(users));
+  return commands;
+}
+
+void ValkeyBus::heartbeat_loop() {
+  const auto interval = std::max<std::chrono::milliseconds>(settings_.presence_timeout / 3,
+                                                            std::chrono::milliseconds(100));
+  const auto ttl = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.presence_timeout).count());
+  std::unique_lock lock(heartbeat_mutex_);
+  while (!heartbeat_wake_.wait_for(lock, interval, [this] { return stopping_; })) {
+    pipeline_.submit({"SET", alive_key(settings_.instance), "1", "PX", ttl});
+    pipeline_.submit({"SADD", instances_key, settings_.instance});
+    submit_script(reap_script(), {});
+  }
+}
+
+void ValkeyBus::resync_presence() {
+  // After (re)subscribing, events may have been missed: read every instance's presence.
+  pipeline_.submit({"SMEMBERS", instances_key}, [this](const Reply* reply) {
+    if (!reply || reply->type != Reply::Type::array) return;
+    std::set<std::string> live;
+    for (const auto& member : reply->elements) {
+      if (member.text == settings_.instance) continue;
+      live.insert(member.text);
+      pipeline_.submit({"HGETALL", presence_key(member.text)},
+                       [this, instance = member.text](const Reply* users) {
+                         if (!users || users->type != Reply::Type::array) return;
+                         std::vector<chat::UserStatus> list;
+                         for (std::size_t i = 0; i + 1 < users->elements.size(); i += 2) {
+                           list.push_back(
+                               {users->elements[i + 1].text, users->elements[i].text, true});
+                         }
+                         {
+                           std::lock_guard lock(instances_mutex_);
+                           remote_instances_.insert(instance);
+                         }
+                         hub_->remote_snapshot(instance, list);
+                       });
+    }
+    std::vector<std::string> gone;
+    {
+      std::lock_guard lock(instances_mutex_);
+      for (const auto& known : remote_instances_) {
+        if (!live.contains(known)) gone.push_back(known);
+      }
+      for (const auto& g : gone) remote_instances_.erase(g);
+    }
+    for (const auto& g : gone) hub_->instance_gone(g);
+  });
+}
+
+void ValkeyBus::on_message(std::string_view text) {
+  {
+    std::lock_guard lock(early_mutex_);
+    if (!ready_) {
+      early_.emplace_back(text);
+      return;
+    }
+  }
+  auto event = parse_event(text);
+  if (!event) {
+    spdlog::warn("valkey: ignoring a malformed bus event ({} bytes)", text.size());
+    return;
+  }
+  std::visit(
+      [&](auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, chat::ChatMessage> ||
+                      std::is_same_v<T, chat::PrivateMessage>) {
+          auto& seen = std::is_same_v<T, chat::ChatMessage> ? public_seen_ : private_seen_;
+          // One subscriber, and Valkey publishes in cacheID order: anything at or below what
+          // was delivered is a repeat (or was loaded with the recent messages).
+          if (e.cache_id <= seen.load()) return;
+          seen.store(e.cache_id);
+          hub_->deliver({chat::Accepted(std::move(e))});
+        } else if constexpr (std::is_same_v<T, GoneEvent>) {
+          if (e.instance == settings_.instance) {
+            // Reaped while alive (a long stall): announce ourselves again.
+            for (auto& command : registration()) pipeline_.submit(std::move(command));
+            return;
+          }
+          {
+            std::lock_guard lock(instances_mutex_);
+            remote_instances_.erase(e.instance);
+          }
+          hub_->instance_gone(e.instance);
+        } else {
+          if (e.instance == settings_.instance) return;  // applied here already
+          if constexpr (std::is_same_v<T, PresenceEvent>) {
+            {
+              std::lock_guard lock(instances_mutex_);
+              remote_instances_.insert(e.instance);
+            }
+            hub_->remote_presence(e.instance, e.status);
+          } else if constexpr (std::is_same_v<T, DeletedEvent>) {
+            hub_->remove_messages(e.cache_ids, chat::Origin::bus);
+          } else if constexpr (std::is_same_v<T, DisconnectEvent>) {
+            hub_->disconnect_user(e.user_id, e.code, e.reason, chat::Origin::bus);
+          } else if constexpr (std::is_same_v<T, ChannelsEvent>) {
+            hub_->set_channels(std::move(e.channels), chat::Origin::bus);
+          } else if constexpr (std::is_same_v<T, RateEvent>) {
+            limit_ = e.limit.message_limit;
+            window_ = e.limit.window_seconds;
+            limiter_->set_limit(e.limit);
+          }
+        }
+      },
+      *event);
+}
+
+void ValkeyBus::submit_script(const Script& script, std::vector<std::string> args,
+                              Pipeline::Done done) {
+  auto fallback = eval(script, args);
+  pipeline_.submit(evalsha(script, std::move(args)), std::move(done), std::move(fallback));
+}
+
+void ValkeyBus::publish_event(std::string event) {
+  pipeline_.submit({"PUBLISH", bus_channel, std::move(event)});
+}
+
+void ValkeyBus::publish(chat::Accepted message, Refuse refuse) {
+  const bool is_public = std::holds_alternative<chat::ChatMessage>(message);
+  const std::string& sender =
+      std::visit([](const auto& m) -> const std::string& { return m.owner_id; }, message);
+  const std::string recipient =
+      is_public ? std::string() : std::get<chat::PrivateMessage>(message).recipient_id;
+  const std::int64_t floor = is_public ? public_seen_.load() : private_seen_.load();
+  std::vector<std::string> args{is_public ? "p" : "q",
+                                sender,
+                                std::to_string(floor),
+                                std::to_string(limit_.load()),
+                                std::to_string(window_.load()),
+                                message_body(message),
+                                recipient};
+  submit_script(accept_script(), std::move(args),
+                [this, refuse = std::move(refuse),
+                 asked = std::chrono::steady_clock::now()](const Reply* reply) {
+                  if (settings_.observe_call) {
+                    settings_.observe_call(std::chrono::steady_clock::now() - asked,
+                                           reply && !reply->is_error());
+                  }
+                  if (reply && reply->type == Reply::Type::array &&
+                      reply->elements.size() == 2 && reply->elements[0].integer == 1) {
+                    return;  // accepted: it comes back through the subscription
+                  }
+                  if (!refuse) return;
+                  if (reply && reply->type == Reply::Type::array &&
+                      reply->elements.size() == 2) {
+                    refuse({chat::ErrorCode::rate_limited, "too many messages",
+                            std::chrono::milliseconds(reply->elements[1].integer)});
+                    return;
+                  }
+                  if (reply && reply->is_error()) {
+                    spdlog::error("valkey: the accept script failed: {}", reply->text);
+                  }
+                  refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
+                });
+}
+
+void ValkeyBus::presence(const chat::UserStatus& status) {
+  if (status.status) {
+    pipeline_.submit({"HSET", presence_key(settings_.instance), status.id, status.username});
+  } else {
+    pipeline_.submit({"HDEL", presence_key(settings_.instance), status.id});
+  }
+  publish_event(presence_event(settings_.instance, status));
+}
+
+void ValkeyBus::messages_removed(std::span<const std::int64_t> cache_ids) {
+  std::vector<std::string> ids;
+  for (auto id : cache_ids) ids.push_back(std::to_string(id));
+  submit_script(remove_script(), std::move(ids));
+  publish_event(deleted_event(settings_.instance, cache_ids));
+}
+
+void ValkeyBus::user_disconnected(const std::string& user_id, chat::CloseCode code,
+                                  const std::string& reason) {
+  publish_event(disconnect_event(settings_.instance, user_id, code, reason));
+}
+
+void ValkeyBus::channels_changed(const std::vector<chat::Channel>& channels) {
+  publish_event(channels_event(settings_.instance, channels));
+}
+
+void ValkeyBus::rate_limit_changed(chat::RateLimit limit) {
+  limit_ = limit.message_limit;
+  window_ = limit.window_seconds;
+  pipeline_.submit({"HSET", rate_key, "limit", std::to_string(limit.message_limit), "window",
+                    std::to_string(limit.window_seconds)});
+  publish_event(rate_event(settings_.instance, limit));
+}
+
+}  // namespace natter::cache

@@ -1,0 +1,96 @@
+// The Bus port on Valkey: several natter instances as one chat server. Accepting a message
+// is one EVALSHA of the accept script (rate check, cacheID, recent list, flush queue, publish),
+// pipelined with everything else queued; each instance subscribes to natter:bus and delivers
+// what comes, in cacheID order, exactly once. Presence: a hash per instance
+// (natter:presence:<id>) and a heartbeat key (natter:alive:<id>) refreshed every third of the
+// presence timeout; an instance whose heartbeat expired is reaped and announced gone.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache/valkey/bus_codec.hpp"
+#include "cache/valkey/pipeline.hpp"
+#include "cache/valkey/scripts.hpp"
+#include "cache/valkey/subscriber.hpp"
+#include "chat/bus.hpp"
+#include "chat/hub.hpp"
+
+namespace natter::cache {
+
+struct ValkeyBusSettings {
+  ValkeyAddress address;
+  std::string instance;  // unique per process
+  std::chrono::seconds presence_timeout{15};
+  std::size_t pipeline = 1024;   // most commands per round trip
+  chat::RateLimit limit;         // from the store: written to Valkey at start
+  std::int64_t public_floor = 0;   // highest cacheIDs already stored: never handed out again
+  std::int64_t private_floor = 0;
+  // Hears how long each accept took (queue and round trip) and whether Valkey answered.
+  std::function<void(std::chrono::steady_clock::duration, bool)> observe_call;
+};
+
+class ValkeyBus : public chat::Bus {
+ public:
+  explicit ValkeyBus(ValkeyBusSettings settings);
+  ~ValkeyBus() override;
+
+  // Fills `mirror` with the recent messages Valkey holds (public, and every user's private),
+  // subscribes, and starts the threads; events go to `hub` and `limiter` from then on. False
+  // when Valkey cannot be reached within `wait`.
+  bool start(chat::Hub& hub, chat::RateLimiter& limiter, chat::MessageCache& mirror,
+             std::chrono::milliseconds wait);
+  void stop();
+  bool healthy() const { return pipeline_.connected() && subscriber_.subscribed(); }
+
+  // chat::Bus
+  void publish(chat::Accepted message, Refuse refuse) override;
+  void presence(const chat::UserStatus& status) override;
+  void messages_removed(std::span<const std::int64_t> cache_ids) override;
+  void user_disconnected(const std::string& user_id, chat::CloseCode code,
+                         const std::string& reason) override;
+  void channels_changed(const std::vector<chat::Channel>& channels) override;
+  void rate_limit_changed(chat::RateLimit limit) override;
+
+ private:
+  bool load_recent(chat::MessageCache& mirror, std::chrono::milliseconds wait);
+  std::vector<Command> registration();
+  void on_message(std::string_view text);
+  void resync_presence();
+  void heartbeat_loop();
+  void publish_event(std::string event);
+  void submit_script(const Script& script, std::vector<std::string> args,
+                     Pipeline::Done done = {});
+
+  ValkeyBusSettings settings_;
+  Pipeline pipeline_;
+  Subscriber subscriber_;
+  chat::Hub* hub_ = nullptr;
+  chat::RateLimiter* limiter_ = nullptr;
+  std::atomic<std::int64_t> limit_;
+  std::atomic<std::int64_t> window_;
+  // Highest cacheIDs delivered (or stored): the floor of the next ones, and what a repeated
+  // delivery would be at or below.
+  std::atomic<std::int64_t> public_seen_;
+  std::atomic<std::int64_t> private_seen_;
+  // Events that came before the recent messages were loaded, delivered once they are.
+  std::mutex early_mutex_;
+  bool ready_ = false;
+  std::vector<std::string> early_;
+  std::mutex instances_mutex_;
+  std::set<std::string> remote_instances_;  // other instances we hold presence for
+
+  std::mutex heartbeat_mutex_;
+  std::condition_variable heartbeat_wake_;
+  bool stopping_ = false;
+  std::thread heartbeat_;
+};
+
+}  // namespace natter::cache
