@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -256,6 +257,13 @@ async def test_presence_and_private_messages_across_instances(cluster, idp):
         assert len(f.of_type("private_chat_message")) == 2, f.summary()
     await asyncio.sleep(0.5)
     assert fc1.of_type("private_chat_message") == [], "carol received someone else's whisper"
+    # Both whispers are replayed to bob's new tab on A, from the shared cache.
+    b2 = await join(a, idp, bob)
+    bulk = b2.seq("bulk_private_messages")
+    assert bulk is not None, f"no private replay for bob on A: {b2.types}"
+    replayed = [{k: v for k, v in m.items() if k != "id"} for m in bulk["payload"]["messages"]]
+    assert replayed == [got[0], answers[0]], bulk
+    await b2.close()
 
     # alice closes her tab on A; she is still connected on B, so nobody hears she left, even
     # after several presence heartbeats.
@@ -360,14 +368,27 @@ async def test_moderation_on_one_instance_acts_on_the_other(cluster, idp):
     for f in (fa, fc):
         m = await f.find(lambda m: m.get("type") == "active_channels", 5,
                          "active_channels after the channel was created on A")
-        names = [c["name"] for c in check_envelope(m, "active_channels")["channels"]]
-        assert names == ["general", "random"], names
+        channels = check_envelope(m, "active_channels")["channels"]
+        assert [c["name"] for c in channels] == ["general", "random"], channels
+    random_id = channels[1]["id"]
     await fc.client.chat("hello random", channel="random", ref="hr")
     for f in (fa, fc):
         m = await f.find(lambda m: m.get("type") in ("chat_message", "error"), 5,
                          "carol's message in the new channel")
         assert m["type"] == "chat_message", f"B refused the channel created on A: {m}"
         check_chat_payload(m["payload"], carol, "hello random", channel="random")
+    # A channel deleted on A is gone on B: B refuses messages for it.
+    start = len(fc.messages)
+    status, doc = rest(a, "DELETE", f"/channels?id={random_id}&purge=true", token)
+    assert (status, doc) == (200, {"message": "Channel deleted"}), (status, doc)
+    m = await fc.find(lambda m: m.get("type") == "active_channels", 5,
+                      "active_channels after the channel was deleted on A", start)
+    assert [c["name"] for c in m["payload"]["channels"]] == ["general"], m
+    await fc.client.chat("anyone here?", channel="random", ref="gone")
+    m = await fc.find(lambda m: m.get("type") in ("chat_message", "error")
+                      and m["payload"].get("message") != "hello random", 5,
+                      "an answer to a message for the deleted channel", start)
+    check_error(m, "unknown_channel", ref="gone")
 
     # Messages deleted through A disappear on B.
     for text in ("doomed one", "doomed two", "keeper"):
@@ -420,7 +441,11 @@ async def test_moderation_on_one_instance_acts_on_the_other(cluster, idp):
 
 @pytest.mark.timeout(90)
 async def test_killed_instance_drops_out_and_loses_nothing(cluster, idp, pg):
-    a, b, c = cluster(3)
+    # The doomed instance starts first and alone, so its flusher is the one that takes the
+    # flush lock: the survivors can store its clients' messages only once that lock expired.
+    c, = cluster(1)
+    await asyncio.sleep(0.5)
+    a, b = cluster(2)
     x, y, both, zed, zoe = (make_user(n) for n in ("xena", "yuri", "both", "zed", "zoe"))
     fx = Feed(await join(a, idp, x))
     fy = Feed(await join(b, idp, y))
@@ -475,12 +500,52 @@ async def test_killed_instance_drops_out_and_loses_nothing(cluster, idp, pg):
     for f in everyone:
         check_increasing(f)
     rows = await wait_stored(pg.url, seen, 20)
+    stored_after = time.monotonic() - killed
     check_stored_once(rows, seen)
     sent = set(writers[0].sent) | set(writers[1].sent) | {"after the kill"}
     strange = [m for _, _, m in rows if m not in sent]
     assert not strange, f"stored messages nobody sent: {strange[:5]}"
     print(f"offline seen {gone_after:.1f}s after the kill; {len(from_c)} messages from C seen, "
-          f"{len(rows)} stored")
+          f"{len(rows)} stored {stored_after:.1f}s after the kill")
+
+
+# --- 5b. an instance stops gracefully -------------------------------------------------------------
+
+@pytest.mark.timeout(60)
+async def test_stopped_instance_says_goodbye_at_once(cluster, idp, pg):
+    """SIGTERM: the instance's clients are closed with 1001, and the other instances hear at once
+    (not after the presence timeout) that its users left; what they sent is stored."""
+    a, b = cluster(2, presence_timeout=15)
+    x, y, both = make_user("xena"), make_user("yuri"), make_user("both")
+    fx = Feed(await join(a, idp, x))
+    fboth_a = Feed(await join(a, idp, both))
+    fy = Feed(await join(b, idp, y))
+    fboth_b = Feed(await join(b, idp, both))
+    await fx.until(lambda f: f.statuses(y) == [True], 5, "yuri (on B) online")
+    texts = [f"yuri-{i}" for i in range(20)]
+    for t in texts:
+        await fy.client.chat(t)
+    await fx.until(lambda f: all(t in by_text(f) for t in texts), 5, "yuri's messages on A")
+
+    b.expect_exit = True
+    b.signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    assert await fy.wait_closed(10) == 1001
+    assert await fboth_b.wait_closed(10) == 1001
+    await fx.until(lambda f: f.statuses(y) == [True, False], 5,
+                   "yuri offline soon after his instance stopped (presence timeout is 15 s)")
+    assert time.monotonic() - stopped < 8
+    assert await asyncio.to_thread(b.wait, 15) == 0, f"natter exited with {b.proc.returncode}"
+    await asyncio.sleep(1.0)
+    assert False not in fx.statuses(both), "`both` announced offline though still on A"
+    newcomer = await join(a, idp, make_user("newcomer"))
+    assert [u["username"] for u in listed(newcomer)] == ["both", "newcomer", "xena"]
+
+    await fx.client.chat("still here")
+    await fboth_a.find(is_chat("still here"), 5, "chat on A after B stopped")
+    seen = {p["cacheID"]: p["message"] for p in fx.chats()}
+    rows = await wait_stored(pg.url, seen, 20)
+    check_stored_once(rows, seen)
 
 
 # --- 6. Valkey restarts under load --------------------------------------------------------------
