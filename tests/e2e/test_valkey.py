@@ -609,6 +609,19 @@ async def test_valkey_restart_under_load(cluster, idp, valkey, pg):
                 recovered[w.prefix] = time.monotonic() - restarted
     print(f"recovered {recovered} s after Valkey's restart")
 
+    # Presence was lost with Valkey's data: the instances put their users back.
+    deadline = time.monotonic() + PRESENCE_TIMEOUT + 2
+    for home in (a, b):
+        while True:
+            newcomer = await join(home, idp, make_user("newcomer"))
+            names = [u["username"] for u in listed(newcomer)]
+            await newcomer.close()
+            if names == ["newcomer", "r1", "r2", "w1", "w2"]:
+                break
+            assert time.monotonic() < deadline, \
+                f"connected_users on port {home.port} after Valkey's restart: {names}"
+            await asyncio.sleep(0.3)
+
     # From here on everything is delivered everywhere.
     final = []
     for i in range(10):
