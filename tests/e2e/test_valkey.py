@@ -21,8 +21,8 @@ from natter_e2e import (User, check_chat_payload, check_envelope, check_error,
                         check_private_payload, clean_env, free_port, join, make_user,
                         natter_binary, raw_upgrade)
 from test_durability import Postgres
-from valkey_e2e import (Feed, Redis, check_increasing, is_chat, rest, start_instances,
-                        stored_public)
+from valkey_e2e import (Feed, Redis, check_increasing, is_chat, psql_rows, rest,
+                        start_instances, stored_public)
 
 PRESENCE_TIMEOUT = 3
 
@@ -222,6 +222,9 @@ async def test_presence_and_private_messages_across_instances(cluster, idp):
     a2 = await join(b, idp, alice)  # alice's second tab, on B
     assert listed(a2) == statuses_of(alice, bob), "each user listed once, wherever connected"
     fa2 = Feed(a2)
+    # An admin dashboard on B is neither announced nor listed anywhere.
+    console = await join(b, idp, make_user("console", dashboard=True, admin=True))
+    assert listed(console) == statuses_of(alice, bob)
     c1 = await join(a, idp, carol)
     assert listed(c1) == statuses_of(alice, bob, carol)
     fc1 = Feed(c1)
@@ -229,6 +232,8 @@ async def test_presence_and_private_messages_across_instances(cluster, idp):
         await f.until(lambda f: f.statuses(carol) == [True], 5, "carol (on A) announced")
     await asyncio.sleep(0.5)
     assert fb1.statuses(alice) == [], "alice's second tab (on B) announced her again"
+    assert [p for p in fa1.of_type("user_status") if p["username"] == "console"] == [], \
+        "the dashboard on B was announced on A"
     assert fa1.statuses(bob) == [True], "bob announced more than once"
 
     # A whisper from A to a user connected only on B reaches both of alice's tabs and bob.
@@ -566,6 +571,10 @@ async def test_valkey_restart_under_load(cluster, idp, valkey, pg):
     await asyncio.sleep(1.5)
     for f in feeds:
         assert len(f.chats()) > 10, f"chat is not flowing before the outage: {f.summary()}"
+    # Private messages count separately: one before the outage ...
+    await fw1.client.whisper(r2, "private before")
+    whisper_before = (await fr2.find(lambda m: m.get("type") == "private_chat_message", 5,
+                                     "a whisper before the outage"))["payload"]
 
     valkey.kill()
     await asyncio.sleep(2.0)  # the writers keep going
@@ -622,6 +631,14 @@ async def test_valkey_restart_under_load(cluster, idp, valkey, pg):
                 f"connected_users on port {home.port} after Valkey's restart: {names}"
             await asyncio.sleep(0.3)
 
+    # ... and one after it: its cacheID is above, too.
+    await fw2.client.whisper(r1, "private after")
+    whisper_after = (await fr1.find(lambda m: m.get("type") == "private_chat_message"
+                                    and m["payload"]["message"] == "private after", 5,
+                                    "a whisper after Valkey's restart"))["payload"]
+    assert whisper_after["cacheID"] > whisper_before["cacheID"], \
+        f"private cacheID reused after Valkey's restart: {whisper_before} then {whisper_after}"
+
     # From here on everything is delivered everywhere.
     final = []
     for i in range(10):
@@ -670,6 +687,16 @@ async def test_valkey_restart_under_load(cluster, idp, valkey, pg):
 
     rows = await wait_stored(pg.url, after, 20)
     check_stored_once(rows, seen, after, refused)
+    deadline = time.monotonic() + 20
+    while True:
+        private = psql_rows(pg.url, "SELECT cache_id, message FROM private_messages "
+                                    "ORDER BY cache_id")
+        if "private after" in {m for _, m in private}:
+            break
+        assert time.monotonic() < deadline, f"the whisper after the restart is not stored: " \
+                                            f"{private}"
+        await asyncio.sleep(0.5)
+    assert len({m for _, m in private}) == len(private), f"a whisper stored twice: {private}"
     stored_ids = {c for c, _, _ in rows}
     lost = sorted(c for c, t in seen.items() if t in delivered_before and c not in stored_ids)
     print(f"{len(lost)} of {len(delivered_before)} messages delivered before the outage were "
