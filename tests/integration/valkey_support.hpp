@@ -203,7 +203,7 @@ class OwnRedis {
   OwnRedis(const OwnRedis&) = delete;
   OwnRedis& operator=(const OwnRedis&) = delete;
 
-  ValkeyAddress address() const { return ValkeyAddress{"127.0.0.1", port_, "", 0}; }
+  ValkeyAddress address() const { return ValkeyAddress{.host = "127.0.0.1", .port = port_}; }
   std::uint16_t port() const { return port_; }
 
   // Starts the server and waits until it answers PING.

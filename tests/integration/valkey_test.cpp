@@ -147,7 +147,7 @@ TEST_F(ValkeyConnection, RefusedAuthIsAnError) {
 }
 
 TEST(ValkeyConnectionDown, RefusedConnectionIsAnErrorNotACrash) {
-  ValkeyAddress dead{"127.0.0.1", free_port(), "", 0};
+  ValkeyAddress dead{.host = "127.0.0.1", .port = free_port()};
   std::string error;
   const auto t0 = std::chrono::steady_clock::now();
   auto c = Connection::open(dead, 1000ms, error);
@@ -155,7 +155,7 @@ TEST(ValkeyConnectionDown, RefusedConnectionIsAnErrorNotACrash) {
   EXPECT_FALSE(error.empty());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
 
-  ValkeyAddress nowhere{"no-such-host.invalid", 6379, "", 0};
+  ValkeyAddress nowhere{.host = "no-such-host.invalid", .port = 6379};
   error.clear();
   EXPECT_FALSE(Connection::open(nowhere, 1000ms, error));
   EXPECT_FALSE(error.empty());
