@@ -142,7 +142,11 @@ std::optional<BusEvent> parse_event(std::string_view text) {
     case 'b': {
       DisconnectEvent e{instance, {}, chat::CloseCode::banned, {}};
       auto code = int_at(o, "code");
-      if (!code || !string_at(o, "o", e.user_id)) return std::nullopt;
+      // Only the close codes natter sends: 1000-1011 and 4000-4999.
+      if (!code || !((*code >= 1000 && *code <= 1011) || (*code >= 4000 && *code <= 4999)) ||
+          !string_at(o, "o", e.user_id)) {
+        return std::nullopt;
+      }
       string_at(o, "reason", e.reason);
       e.code = static_cast<chat::CloseCode>(*code);
       return e;

@@ -66,7 +66,13 @@ std::unique_ptr<Connection> Connection::open(const ValkeyAddress& address,
   std::unique_ptr<Connection> connection(new Connection(context));
   connection->set_read_timeout(timeout);
   std::vector<Command> setup;
-  if (!address.password.empty()) setup.push_back({"AUTH", address.password});
+  if (!address.password.empty()) {
+    if (address.username.empty()) {
+      setup.push_back({"AUTH", address.password});
+    } else {
+      setup.push_back({"AUTH", address.username, address.password});
+    }
+  }
   if (address.database != 0) setup.push_back({"SELECT", std::to_string(address.database)});
   if (!setup.empty()) {
     auto replies = connection->pipeline(setup, error);

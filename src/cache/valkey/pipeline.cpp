@@ -9,6 +9,7 @@
 namespace natter::cache {
 namespace {
 constexpr auto connect_timeout = std::chrono::milliseconds(1000);
+constexpr auto read_timeout = std::chrono::milliseconds(10000);
 constexpr auto min_backoff = std::chrono::milliseconds(100);
 constexpr auto max_backoff = std::chrono::milliseconds(2000);
 }  // namespace
@@ -68,6 +69,8 @@ bool Pipeline::connect() {
     }
   }
   spdlog::info("valkey {}: connected to {}:{}", name_, address_.host, address_.port);
+  // A slow round trip is not a lost connection: allow a full batch plenty of time.
+  connection_->set_read_timeout(read_timeout);
   connected_ = true;
   return true;
 }
@@ -146,7 +149,9 @@ void Pipeline::run() {
     }
     batch.clear();
     if (!again.empty()) {
-      // Scripts were lost (Valkey restarted or flushed): send these again as EVAL, first.
+      // Scripts were flushed while connected (on a new connection on_connect loads them):
+      // send these again as EVAL, first. They keep their order among themselves; commands
+      // without a script that followed them in the batch have already run.
       std::lock_guard lock(mutex_);
       queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()),
                     std::make_move_iterator(again.end()));

@@ -157,6 +157,11 @@ std::vector<Command> ValkeyBus::registration() {
   const auto ttl = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(settings_.presence_timeout).count());
   std::vector<Command> commands{
+      // Loaded before anything queued is sent, so a restarted Valkey answers no NOSCRIPT
+      // (whose EVAL retry would run after the commands queued behind it).
+      {"SCRIPT", "LOAD", accept_script().source},
+      {"SCRIPT", "LOAD", remove_script().source},
+      {"SCRIPT", "LOAD", reap_script().source},
       {"SADD", instances_key, settings_.instance},
       {"SET", alive_key(settings_.instance), "1", "PX", ttl},
       {"DEL", presence_key(settings_.instance)},

@@ -34,6 +34,7 @@ std::optional<ValkeyAddress> parse_valkey_url(const std::string& url, std::strin
     address.port = port;
   }
   if (parsed->has_password()) address.password = parsed->password();
+  if (parsed->has_userinfo()) address.username = parsed->user();
   std::string path = parsed->path();
   if (!path.empty() && path != "/") {
     const std::string_view digits = std::string_view(path).substr(1);

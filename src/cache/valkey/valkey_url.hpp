@@ -10,6 +10,7 @@ namespace natter::cache {
 struct ValkeyAddress {
   std::string host;
   std::uint16_t port = 6379;
+  std::string username;  // with a password: AUTH username password (ACL users)
   std::string password;  // empty: no AUTH
   int database = 0;
 };

@@ -226,3 +226,137 @@ TEST_F(HubTest, DisconnectUserClosesEveryTab) {
 
 }  // namespace
 }  // namespace natter::chat
+
+namespace natter::chat {
+namespace {
+
+// A bus that records what the hub tells it, and hands nothing back by itself.
+class RecordingBus final : public Bus {
+ public:
+  void publish(Accepted message, Refuse refuse) override {
+    published.push_back(std::move(message));
+    refusals.push_back(std::move(refuse));
+  }
+  void presence(const UserStatus& status) override { statuses.push_back(status); }
+  void messages_removed(std::span<const std::int64_t> ids) override {
+    removed.insert(removed.end(), ids.begin(), ids.end());
+  }
+  void user_disconnected(const std::string& user_id, CloseCode, const std::string&) override {
+    disconnected.push_back(user_id);
+  }
+  void channels_changed(const std::vector<Channel>& channels) override {
+    channel_lists.push_back(channels);
+  }
+  void rate_limit_changed(RateLimit) override {}
+
+  std::vector<Accepted> published;
+  std::vector<Refuse> refusals;
+  std::vector<UserStatus> statuses;
+  std::vector<std::int64_t> removed;
+  std::vector<std::string> disconnected;
+  std::vector<std::vector<Channel>> channel_lists;
+};
+
+class BusHubTest : public ::testing::Test {
+ protected:
+  BusHubTest()
+      : limiter({1, 60}),
+        shards(2),
+        hub(HubSettings{}, {{1, "general", "", 0}}, cache, limiter, shards.pointers(), nullptr,
+            ChatMetrics::none(), &bus) {}
+
+  std::shared_ptr<FakeConnection> join(Participant p) {
+    auto c = std::make_shared<FakeConnection>();
+    hub.join(p, c, std::nullopt);
+    shards.run();
+    return c;
+  }
+
+  RecordingBus bus;
+  cache::MemoryMessageCache cache;
+  cache::MemoryRateLimiter limiter;
+  ManualShards shards;
+  Hub hub;
+};
+
+TEST_F(BusHubTest, MessagesGoToTheBusAndAreDeliveredWhenItHandsThemBack) {
+  auto a = join(alice);
+  // The bus rate-limits, not the hub: a second message within the local limit of 1 goes too.
+  EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "one"}));
+  EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "two"}));
+  EXPECT_EQ(hub.post(alice, ChatRequest{"nowhere", "x"})->code, ErrorCode::unknown_channel);
+  shards.run();
+  ASSERT_EQ(bus.published.size(), 2u);
+  EXPECT_EQ(std::get<ChatMessage>(bus.published[0]).cache_id, 0);
+  EXPECT_EQ(a->types().back(), "connected_users");  // nothing delivered yet
+
+  auto numbered = std::get<ChatMessage>(bus.published[0]);
+  numbered.cache_id = 41;
+  hub.deliver({numbered});
+  shards.run();
+  ASSERT_EQ(a->types().back(), "chat_message");
+  EXPECT_EQ(a->frames.back().at("payload").at("cacheID"), 41);
+}
+
+TEST_F(BusHubTest, PresenceSpansInstances) {
+  auto a = join(alice);
+  ASSERT_EQ(bus.statuses.size(), 1u);  // alice's first connection here is told to the bus
+  EXPECT_TRUE(bus.statuses[0].status);
+
+  // bob connects on instance B: announced here, listed to newcomers.
+  hub.remote_presence("B", {"bob", "u-b", true});
+  shards.run();
+  ASSERT_EQ(a->types().back(), "user_status");
+  EXPECT_EQ(a->frames.back().at("payload").at("username"), "bob");
+  auto c = join(carol);
+  EXPECT_EQ(c->frames.back().at("payload").at("users").as_array().size(), 3u);
+
+  // bob also connects here: no second announcement; leaving here keeps him online (on B).
+  const auto frames_before = a->frames.size();
+  auto b = join(bob);
+  shards.run();
+  EXPECT_EQ(a->frames.size(), frames_before);
+  hub.leave(bob);
+  shards.run();
+  EXPECT_EQ(a->frames.size(), frames_before);
+  EXPECT_EQ(hub.connected_users().size(), 3u);
+
+  // Instance B dies: bob leaves everywhere.
+  hub.instance_gone("B");
+  shards.run();
+  ASSERT_EQ(a->types().back(), "user_status");
+  EXPECT_EQ(a->frames.back().at("payload").at("status"), false);
+  EXPECT_EQ(hub.connected_users().size(), 2u);
+}
+
+TEST_F(BusHubTest, SnapshotReplacesWhatAnInstanceHad) {
+  auto a = join(alice);
+  hub.remote_snapshot("B", {{"bob", "u-b", true}, {"carol", "u-c", true}});
+  shards.run();
+  EXPECT_EQ(hub.connected_users().size(), 3u);
+  hub.remote_snapshot("B", {{"carol", "u-c", true}});
+  shards.run();
+  EXPECT_EQ(hub.connected_users().size(), 2u);
+  EXPECT_EQ(a->frames.back().at("payload").at("username"), "bob");
+  EXPECT_EQ(a->frames.back().at("payload").at("status"), false);
+  // A remote user can be whispered to (known from presence).
+  EXPECT_FALSE(hub.post(alice, PrivateRequest{"u-c", "hi"}));
+}
+
+TEST_F(BusHubTest, ChangesMadeHereAreToldToTheBusButNotThoseFromIt) {
+  join(alice);
+  const std::int64_t ids[] = {3, 4};
+  hub.remove_messages(ids);
+  hub.remove_messages(ids, Origin::bus);
+  EXPECT_EQ(bus.removed, (std::vector<std::int64_t>{3, 4}));
+  hub.disconnect_user("u-a", CloseCode::banned, "banned");
+  hub.disconnect_user("u-a", CloseCode::banned, "banned", Origin::bus);
+  EXPECT_EQ(bus.disconnected.size(), 1u);
+  hub.set_channels({{1, "general", "", 0}, {2, "new", "", 1}});
+  hub.set_channels({{1, "general", "", 0}}, Origin::bus);
+  EXPECT_EQ(bus.channel_lists.size(), 1u);
+  EXPECT_EQ(hub.channels().size(), 1u);
+}
+
+}  // namespace
+}  // namespace natter::chat
