@@ -60,7 +60,7 @@ bool ValkeyBus::start(chat::Hub& hub, chat::RateLimiter& limiter, chat::MessageC
     }
   }
   subscriber_.start([this](std::string_view text) { on_message(text); },
-                    [this] { resync_presence(); });
+                    [this] { on_subscribed(); });
   const auto deadline = std::chrono::steady_clock::now() + wait;
   while (!subscriber_.subscribed() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -190,6 +190,40 @@ void ValkeyBus::heartbeat_loop() {
   }
 }
 
+void ValkeyBus::on_subscribed() {
+  bool first = false;
+  {
+    std::lock_guard lock(early_mutex_);
+    first = !ready_;  // the first subscription: start() loads the recent messages
+  }
+  if (!first) catch_up();
+  resync_presence();
+}
+
+void ValkeyBus::catch_up() {
+  // Runs on the subscriber thread before it reads on: what was published while it was away
+  // is in the recent list; what was published since it subscribed comes next, and anything
+  // seen twice is dropped by cacheID.
+  std::string error;
+  auto connection = Connection::open(settings_.address, std::chrono::milliseconds(1000), error);
+  auto recent = connection ? connection->call({"LRANGE", recent_public_key, "0", "-1"}, error)
+                           : std::nullopt;
+  if (!recent) {
+    spdlog::warn("valkey: cannot catch up on missed messages: {}", error);
+    return;
+  }
+  std::size_t delivered = 0;
+  for (const auto& item : recent->elements) {
+    auto event = parse_event(item.text);
+    auto* m = event ? std::get_if<chat::ChatMessage>(&*event) : nullptr;
+    if (!m || m->cache_id <= public_seen_.load()) continue;
+    public_seen_.store(m->cache_id);
+    hub_->deliver({chat::Accepted(std::move(*m))});
+    ++delivered;
+  }
+  if (delivered) spdlog::info("valkey: caught up on {} missed messages", delivered);
+}
+
 void ValkeyBus::resync_presence() {
   // After (re)subscribing, events may have been missed: read every instance's presence.
   pipeline_.submit({"SMEMBERS", instances_key}, [this](const Reply* reply) {
@@ -295,6 +329,11 @@ void ValkeyBus::publish_event(std::string event) {
 }
 
 void ValkeyBus::publish(chat::Accepted message, Refuse refuse) {
+  if (!subscriber_.subscribed()) {
+    // It would be accepted but not delivered here until the subscription is back.
+    if (refuse) refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
+    return;
+  }
   const bool is_public = std::holds_alternative<chat::ChatMessage>(message);
   const std::string& sender =
       std::visit([](const auto& m) -> const std::string& { return m.owner_id; }, message);

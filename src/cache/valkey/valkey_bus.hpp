@@ -63,6 +63,9 @@ class ValkeyBus : public chat::Bus {
   bool load_recent(chat::MessageCache& mirror, std::chrono::milliseconds wait);
   std::vector<Command> registration();
   void on_message(std::string_view text);
+  void on_subscribed();
+  // Delivers the recent public messages this instance missed while it was not subscribed.
+  void catch_up();
   void resync_presence();
   void heartbeat_loop();
   void publish_event(std::string event);
