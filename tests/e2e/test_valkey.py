@@ -736,6 +736,7 @@ async def test_rate_limit_setting_outlives_a_valkey_restart(cluster, idp, valkey
     status, doc = rest(a, "PATCH", "/ratelimits", idp.token(root),
                        {"id": 1, "message_limit": 3, "window_seconds": 60})
     assert status == 200, doc
+    await asyncio.sleep(1.0)  # in force on every instance within a second
     valkey.kill()
     await asyncio.sleep(1.0)
     valkey.start()
