@@ -115,6 +115,11 @@ int run(const natter::config::Settings& settings) {
         *address, instance, settings.presence_timeout, settings.valkey_pipeline,
         chat::RateLimit{rate->message_limit, rate->window_seconds}, ids->max_public_cache_id,
         ids->max_private_cache_id,
+        [&store]() -> std::optional<chat::RateLimit> {
+          auto row = store.rate_limit(chat::RateLimitRow{1, "", 10, 60});
+          if (!row) return std::nullopt;
+          return chat::RateLimit{row->message_limit, row->window_seconds};
+        },
         [&metrics](auto took, bool ok) {
           metrics.cache_call(took, ok);
         }});

@@ -156,6 +156,15 @@ std::vector<Command> ValkeyBus::registration() {
   // After every (re)connection, Valkey may have lost everything: say again who is here.
   const auto ttl = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(settings_.presence_timeout).count());
+  // The store rules the rate limit: a change whose event died with Valkey is read from there.
+  Command rate{"HSETNX"};
+  if (settings_.read_limit) {
+    if (auto stored = settings_.read_limit()) {
+      limit_ = stored->message_limit;
+      window_ = stored->window_seconds;
+      rate = {"HSET"};
+    }
+  }
   std::vector<Command> commands{
       // Loaded before anything queued is sent, so a restarted Valkey answers no NOSCRIPT
       // (whose EVAL retry would run after the commands queued behind it).
@@ -165,8 +174,8 @@ std::vector<Command> ValkeyBus::registration() {
       {"SADD", instances_key, settings_.instance},
       {"SET", alive_key(settings_.instance), "1", "PX", ttl},
       {"DEL", presence_key(settings_.instance)},
-      {"HSETNX", rate_key, "limit", std::to_string(limit_.load())},
-      {"HSETNX", rate_key, "window", std::to_string(window_.load())},
+      {rate[0], rate_key, "limit", std::to_string(limit_.load())},
+      {rate[0], rate_key, "window", std::to_string(window_.load())},
   };
   Command users{"HSET", presence_key(settings_.instance)};
   for (const auto& user : hub_->local_users()) {

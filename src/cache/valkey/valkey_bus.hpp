@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -33,6 +34,9 @@ struct ValkeyBusSettings {
   chat::RateLimit limit;         // from the store: written to Valkey at start
   std::int64_t public_floor = 0;   // highest cacheIDs already stored: never handed out again
   std::int64_t private_floor = 0;
+  // Reads the rate limit from the store (the rule), written to Valkey again after every
+  // reconnection; empty when the store cannot answer (the last known limit is kept then).
+  std::function<std::optional<chat::RateLimit>()> read_limit;
   // Hears how long each accept took (queue and round trip) and whether Valkey answered.
   std::function<void(std::chrono::steady_clock::duration, bool)> observe_call;
 };
