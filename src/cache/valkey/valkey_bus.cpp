@@ -15,6 +15,8 @@ const std::string recent_public_key = "natter:recent:p";
 const std::string recent_private_prefix = "natter:recent:q:";
 const std::string instances_key = "natter:instances";
 const std::string rate_key = "natter:rate";
+const std::string flush_key = "natter:flush";
+constexpr std::size_t requeue_limit = 2000;
 
 std::string alive_key(const std::string& instance) { return "natter:alive:" + instance; }
 std::string presence_key(const std::string& instance) { return "natter:presence:" + instance; }
@@ -177,6 +179,14 @@ std::vector<Command> ValkeyBus::registration() {
       {rate[0], rate_key, "limit", std::to_string(limit_.load())},
       {rate[0], rate_key, "window", std::to_string(window_.load())},
   };
+  {
+    std::lock_guard lock(delivered_mutex_);
+    if (!delivered_.empty()) {
+      Command again{"RPUSH", flush_key};
+      again.insert(again.end(), delivered_.begin(), delivered_.end());
+      commands.push_back(std::move(again));
+    }
+  }
   Command users{"HSET", presence_key(settings_.instance)};
   for (const auto& user : hub_->local_users()) {
     users.push_back(user.id);
@@ -184,6 +194,12 @@ std::vector<Command> ValkeyBus::registration() {
   }
   if (users.size() > 2) commands.push_back(std::move(users));
   return commands;
+}
+
+void ValkeyBus::remember_delivered(std::string_view entry) {
+  std::lock_guard lock(delivered_mutex_);
+  delivered_.emplace_back(entry);
+  while (delivered_.size() > requeue_limit) delivered_.pop_front();
 }
 
 void ValkeyBus::heartbeat_loop() {
@@ -227,6 +243,7 @@ void ValkeyBus::catch_up() {
     auto* m = event ? std::get_if<chat::ChatMessage>(&*event) : nullptr;
     if (!m || m->cache_id <= public_seen_.load()) continue;
     public_seen_.store(m->cache_id);
+    remember_delivered(item.text);
     hub_->deliver({chat::Accepted(std::move(*m))});
     ++delivered;
   }
@@ -291,6 +308,7 @@ void ValkeyBus::on_message(std::string_view text) {
           // was delivered is a repeat (or was loaded with the recent messages).
           if (e.cache_id <= seen.load()) return;
           seen.store(e.cache_id);
+          remember_delivered(text);
           hub_->deliver({chat::Accepted(std::move(e))});
         } else if constexpr (std::is_same_v<T, GoneEvent>) {
           if (e.instance == settings_.instance) {

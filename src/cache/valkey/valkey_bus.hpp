@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -68,6 +69,7 @@ class ValkeyBus : public chat::Bus {
   std::vector<Command> registration();
   void on_message(std::string_view text);
   void on_subscribed();
+  void remember_delivered(std::string_view entry);
   // Delivers the recent public messages this instance missed while it was not subscribed.
   void catch_up();
   void resync_presence();
@@ -91,6 +93,10 @@ class ValkeyBus : public chat::Bus {
   std::mutex early_mutex_;
   bool ready_ = false;
   std::vector<std::string> early_;
+  // The last messages delivered here, as queue entries: queued for the store again after every
+  // reconnection, in case Valkey lost its flush queue (the store skips what it has).
+  std::mutex delivered_mutex_;
+  std::deque<std::string> delivered_;
   std::mutex instances_mutex_;
   std::set<std::string> remote_instances_;  // other instances we hold presence for
 
