@@ -247,6 +247,34 @@ void ValkeyBus::catch_up() {
     hub_->deliver({chat::Accepted(std::move(*m))});
     ++delivered;
   }
+  // Private messages matter here only to users connected here: read their lists, merged by
+  // cacheID (a message sits in both parties' lists).
+  std::vector<Command> reads;
+  for (const auto& user : hub_->local_users()) {
+    reads.push_back({"LRANGE", recent_private_prefix + user.id, "0", "-1"});
+  }
+  auto lists = reads.empty() ? std::optional<std::vector<Reply>>(std::vector<Reply>{})
+                             : connection->pipeline(reads, error);
+  if (!lists) {
+    spdlog::warn("valkey: cannot catch up on missed private messages: {}", error);
+    return;
+  }
+  std::map<std::int64_t, std::pair<chat::PrivateMessage, std::string>> privates;
+  for (const auto& list : *lists) {
+    for (const auto& item : list.elements) {
+      auto event = parse_event(item.text);
+      auto* m = event ? std::get_if<chat::PrivateMessage>(&*event) : nullptr;
+      if (m && m->cache_id > private_seen_.load()) {
+        privates.try_emplace(m->cache_id, std::move(*m), item.text);
+      }
+    }
+  }
+  for (auto& [id, entry] : privates) {
+    private_seen_.store(id);
+    remember_delivered(entry.second);
+    hub_->deliver({chat::Accepted(std::move(entry.first))});
+    ++delivered;
+  }
   if (delivered) spdlog::info("valkey: caught up on {} missed messages", delivered);
 }
 
