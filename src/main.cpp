@@ -87,8 +87,12 @@ int run(const natter::config::Settings& settings) {
                                           : ids.error())
                                  .message);
   }
-  if (auto closed = store.close_open_sessions(chat::now_micros()); !closed) {
-    spdlog::warn("store: could not close sessions left open: {}", closed.error().message);
+  // One instance: every open session was left by a crash. With Valkey, other instances may be
+  // running: a dead instance's sessions are closed when its heartbeat expires.
+  if (settings.valkey_url.empty()) {
+    if (auto closed = store.close_open_sessions(chat::now_micros()); !closed) {
+      spdlog::warn("store: could not close sessions left open: {}", closed.error().message);
+    }
   }
 
   cache::MemoryMessageCache message_cache(cache::MemoryCacheLimits{}, ids->max_public_cache_id,
@@ -103,6 +107,7 @@ int run(const natter::config::Settings& settings) {
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   net::Shards shards(threads, metrics);
   chat::CommitQueue commits(store, 100000, metrics);
+  WorkerPool workers(settings.store_threads, 10000);
   // With Valkey, messages are accepted, published and queued there, then flushed to the store;
   // without it the store is the queue.
   std::unique_ptr<cache::ValkeyBus> bus;
@@ -119,6 +124,14 @@ int run(const natter::config::Settings& settings) {
           auto row = store.rate_limit(chat::RateLimitRow{1, "", 10, 60});
           if (!row) return std::nullopt;
           return chat::RateLimit{row->message_limit, row->window_seconds};
+        },
+        [&store, &workers](const std::string& gone) {
+          workers.submit([&store, gone] {
+            if (auto closed = store.close_open_sessions(chat::now_micros(), gone); !closed) {
+              spdlog::warn("store: could not close the sessions of instance {}: {}", gone,
+                           closed.error().message);
+            }
+          });
         },
         [&metrics](auto took, bool ok) {
           metrics.cache_call(took, ok);
@@ -141,7 +154,6 @@ int run(const natter::config::Settings& settings) {
   } else {
     commits.start([&hub](const std::vector<chat::Accepted>& batch) { hub.deliver(batch); });
   }
-  WorkerPool workers(settings.store_threads, 10000);
   chat::Moderation moderation(store, hub);
 
   net::ServerContext context{settings,
@@ -152,6 +164,7 @@ int run(const natter::config::Settings& settings) {
                              jwks.get(),
                              dev_signer ? &*dev_signer : nullptr,
                              identity->id,
+                             instance,
                              store,
                              workers,
                              moderation,

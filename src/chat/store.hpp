@@ -143,10 +143,14 @@ class Store {
   virtual Result<std::vector<ChannelCount>> message_counts() = 0;
 
   // --- sessions (analytics) --------------------------------------------------------------
-  virtual Result<std::int64_t> open_session(const std::string& user_id, TimePoint start) = 0;
+  // `server_id` names the natter process holding the session (see close_open_sessions).
+  virtual Result<std::int64_t> open_session(const std::string& user_id, TimePoint start,
+                                            const std::string& server_id) = 0;
   virtual Status close_session(std::int64_t session_id, TimePoint end) = 0;
-  // Closes sessions left open by a crash (end = their start + what is known, or `now`).
-  virtual Status close_open_sessions(TimePoint now) = 0;
+  // Closes sessions left open by a crash (end = `now`, never before their start): all of them
+  // (one instance), or only those held by `server_id` (an instance found dead).
+  virtual Status close_open_sessions(TimePoint now,
+                                     const std::optional<std::string>& server_id = {}) = 0;
   // Per UTC day for the last `days` days (today included), for one user or everyone.
   virtual Result<std::vector<DayActivity>> session_activity(const std::string& user_id, int days,
                                                             TimePoint now) = 0;

@@ -35,6 +35,7 @@ struct ServerContext {
   auth::JwksClient* jwks = nullptr;               // null in --dev mode
   const auth::TokenSigner* dev_signer = nullptr;  // set in --dev mode only
   std::string server_id;
+  std::string instance_id;  // this process (sessions record which process holds them)
   chat::Store& store;
   WorkerPool& workers;  // runs store calls off the shards
   chat::Moderation& moderation;

@@ -107,7 +107,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
     if (auto s = context_.store.upsert_user(identity_.subject, identity_.username, started); !s) {
       spdlog::warn("store: could not record user {}: {}", identity_.subject, s.error().message);
     }
-    return context_.store.open_session(identity_.subject, started);
+    return context_.store.open_session(identity_.subject, started, context_.instance_id);
   };
   auto opened = co_await on_worker(context_.workers, std::move(record));
   if (opened && *opened) {

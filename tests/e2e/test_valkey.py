@@ -487,8 +487,21 @@ async def test_killed_instance_drops_out_and_loses_nothing(cluster, idp, pg):
             f"{f.name}: offline announced more than once: {f.summary()}"
         assert False not in f.statuses(both), \
             f"{f.name}: `both` announced offline though still connected on A"
-    newcomer = await join(b, idp, make_user("newcomer"))
+    nc = make_user("newcomer")
+    newcomer = await join(b, idp, nc)
     assert [u["username"] for u in listed(newcomer)] == ["both", "newcomer", "xena", "yuri"]
+
+    # The dead instance's sessions are closed by the survivors; their own stay open.
+    live = sorted(u.sub for u in (x, y, both, nc))
+    deadline = time.monotonic() + 10
+    while True:
+        still_open = sorted(r[0] for r in psql_rows(
+            pg.url, 'SELECT user_id FROM sessions WHERE "end" IS NULL'))
+        if still_open == live:
+            break
+        assert time.monotonic() < deadline, \
+            f"open sessions after C's death: {still_open}, expected those on A and B: {live}"
+        await asyncio.sleep(0.3)
 
     # Chat goes on between the survivors.
     await fx.client.chat("after the kill")

@@ -411,19 +411,34 @@ TEST_P(StoreConformance, CountsMessagesPerChannelIncludingEmptyOnes) {
 
 // --- sessions --------------------------------------------------------------------------
 
+TEST_P(StoreConformance, ClosesOpenSessionsOfOneServerOrAll) {
+  ok(store().open_session("u-a", at(0), "s1"));
+  ok(store().open_session("u-b", at(0), "s2"));
+  ok(store().close_open_sessions(at(kMicrosPerHour), std::string("s1")));
+  auto activity = ok(store().session_activity("", 1, at(3 * kMicrosPerHour)));
+  ASSERT_EQ(activity.size(), 1u);
+  EXPECT_EQ(activity[0].session_count, 2);
+  EXPECT_EQ(activity[0].total_seconds, 3600);  // s2's session is still open
+  ok(store().close_open_sessions(at(2 * kMicrosPerHour), std::string("s3")));
+  EXPECT_EQ(ok(store().session_activity("", 1, at(3 * kMicrosPerHour)))[0].total_seconds, 3600);
+  ok(store().close_open_sessions(at(2 * kMicrosPerHour)));
+  EXPECT_EQ(ok(store().session_activity("", 1, at(3 * kMicrosPerHour)))[0].total_seconds,
+            3600 + 7200);
+}
+
 TEST_P(StoreConformance, RecordsSessionsAndDailyActivity) {
   const std::int64_t day = 24 * kMicrosPerHour;
-  const auto today_a = ok(store().open_session("u-a", at(0)));
-  const auto today_b = ok(store().open_session("u-b", at(kMicrosPerHour)));
-  const auto two_days_ago = ok(store().open_session("u-a", at(-2 * day)));
-  const auto long_ago = ok(store().open_session("u-a", at(-10 * day)));
-  const auto crashed = ok(store().open_session("u-b", at(-2 * day + kMicrosPerHour)));
+  const auto today_a = ok(store().open_session("u-a", at(0), "s1"));
+  const auto today_b = ok(store().open_session("u-b", at(kMicrosPerHour), "s1"));
+  const auto two_days_ago = ok(store().open_session("u-a", at(-2 * day), "s1"));
+  const auto long_ago = ok(store().open_session("u-a", at(-10 * day), "s1"));
+  const auto crashed = ok(store().open_session("u-b", at(-2 * day + kMicrosPerHour), "s1"));
   ok(store().close_session(today_a, at(60'000'000)));
   ok(store().close_session(today_b, at(kMicrosPerHour + 30'500'000)));
   ok(store().close_session(two_days_ago, at(-2 * day + kMicrosPerHour)));
   ok(store().close_session(long_ago, at(-10 * day + 5)));
   EXPECT_EQ(error_kind(store().close_session(999'999, at(0))), Kind::not_found);
-  const auto still_open = ok(store().open_session("u-c", at(2 * kMicrosPerHour)));
+  const auto still_open = ok(store().open_session("u-c", at(2 * kMicrosPerHour), "s1"));
   (void)still_open;
 
   const TimePoint now = at(3 * kMicrosPerHour);

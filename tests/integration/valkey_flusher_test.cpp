@@ -91,13 +91,17 @@ class RecordingStore final : public chat::Store {
   Result<std::vector<chat::ChannelCount>> message_counts() override {
     return inner_.message_counts();
   }
-  Result<std::int64_t> open_session(const std::string& user, chat::TimePoint start) override {
-    return inner_.open_session(user, start);
+  Result<std::int64_t> open_session(const std::string& user, chat::TimePoint start,
+                                    const std::string& server_id) override {
+    return inner_.open_session(user, start, server_id);
   }
   Status close_session(std::int64_t id, chat::TimePoint end) override {
     return inner_.close_session(id, end);
   }
-  Status close_open_sessions(chat::TimePoint now) override { return inner_.close_open_sessions(now); }
+  Status close_open_sessions(chat::TimePoint now,
+                             const std::optional<std::string>& server_id) override {
+    return inner_.close_open_sessions(now, server_id);
+  }
   Result<std::vector<chat::DayActivity>> session_activity(const std::string& user, int days,
                                                           chat::TimePoint now) override {
     return inner_.session_activity(user, days, now);

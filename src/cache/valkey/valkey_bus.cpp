@@ -349,6 +349,7 @@ void ValkeyBus::on_message(std::string_view text) {
             remote_instances_.erase(e.instance);
           }
           hub_->instance_gone(e.instance);
+          if (settings_.on_instance_gone) settings_.on_instance_gone(e.instance);
         } else {
           if (e.instance == settings_.instance) return;  // applied here already
           if constexpr (std::is_same_v<T, PresenceEvent>) {

@@ -38,6 +38,9 @@ struct ValkeyBusSettings {
   // Reads the rate limit from the store (the rule), written to Valkey again after every
   // reconnection; empty when the store cannot answer (the last known limit is kept then).
   std::function<std::optional<chat::RateLimit>()> read_limit;
+  // Told, from the subscriber thread, of every other instance found dead (its heartbeat
+  // expired): main closes the sessions it left open. Must not block.
+  std::function<void(const std::string& instance)> on_instance_gone;
   // Hears how long each accept took (queue and round trip) and whether Valkey answered.
   std::function<void(std::chrono::steady_clock::duration, bool)> observe_call;
 };

@@ -265,10 +265,11 @@ Result<std::vector<chat::ChannelCount>> MemoryStore::message_counts() {
   return counts;
 }
 
-Result<std::int64_t> MemoryStore::open_session(const std::string& user_id, chat::TimePoint start) {
+Result<std::int64_t> MemoryStore::open_session(const std::string& user_id, chat::TimePoint start,
+                                               const std::string& server_id) {
   std::lock_guard lock(mutex_);
   const auto id = next_session_id_++;
-  sessions_[id] = Session{user_id, start, std::nullopt};
+  sessions_[id] = Session{user_id, start, std::nullopt, server_id};
   return id;
 }
 
@@ -280,9 +281,11 @@ Status MemoryStore::close_session(std::int64_t session_id, chat::TimePoint end) 
   return ok_status();
 }
 
-Status MemoryStore::close_open_sessions(chat::TimePoint now) {
+Status MemoryStore::close_open_sessions(chat::TimePoint now,
+                                        const std::optional<std::string>& server_id) {
   std::lock_guard lock(mutex_);
   for (auto& [id, session] : sessions_) {
+    if (server_id && session.server_id != *server_id) continue;
     if (!session.end) session.end = std::max(now, session.start);
   }
   return ok_status();

@@ -575,11 +575,13 @@ Result<std::vector<chat::ChannelCount>> PostgresStore::message_counts() {
 // --- sessions --------------------------------------------------------------------------
 
 Result<std::int64_t> PostgresStore::open_session(const std::string& user_id,
-                                                 chat::TimePoint start) {
+                                                 chat::TimePoint start,
+                                                 const std::string& server_id) {
   return with_connection([&](Connection& c) -> Result<std::int64_t> {
     auto rows = c.exec_params(
-        "INSERT INTO sessions (user_id, start) VALUES ($1, natter_ts($2)) RETURNING id",
-        Params().add(user_id).add(to_micros(start)));
+        "INSERT INTO sessions (user_id, start, server_id) VALUES ($1, natter_ts($2), $3) "
+        "RETURNING id",
+        Params().add(user_id).add(to_micros(start)).add(server_id));
     if (!rows) return rows.error();
     return rows->int64(0, 0);
   });
@@ -597,12 +599,15 @@ Status PostgresStore::close_session(std::int64_t session_id, chat::TimePoint end
   });
 }
 
-Status PostgresStore::close_open_sessions(chat::TimePoint now) {
+Status PostgresStore::close_open_sessions(chat::TimePoint now,
+                                          const std::optional<std::string>& server_id) {
   return with_connection([&](Connection& c) -> Status {
-    return status_of(
-        c.exec_params("UPDATE sessions SET \"end\" = greatest(natter_ts($1), start), "
-                      "duration = greatest(natter_ts($1), start) - start WHERE \"end\" IS NULL",
-                      Params().add(to_micros(now))));
+    return status_of(c.exec_params(
+        "UPDATE sessions SET \"end\" = greatest(natter_ts($1), start), "
+        "duration = greatest(natter_ts($1), start) - start "
+        "WHERE \"end\" IS NULL AND ($2::text IS NULL OR server_id = $2::text)",
+        server_id ? Params().add(to_micros(now)).add(*server_id)
+                  : Params().add(to_micros(now)).add_null()));
   });
 }
 

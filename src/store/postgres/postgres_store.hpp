@@ -50,9 +50,11 @@ class PostgresStore final : public chat::Store {
   Result<std::vector<std::int64_t>> delete_messages(std::span<const std::int64_t> ids) override;
   Result<std::vector<chat::ChannelCount>> message_counts() override;
 
-  Result<std::int64_t> open_session(const std::string& user_id, chat::TimePoint start) override;
+  Result<std::int64_t> open_session(const std::string& user_id, chat::TimePoint start,
+                                    const std::string& server_id) override;
   Status close_session(std::int64_t session_id, chat::TimePoint end) override;
-  Status close_open_sessions(chat::TimePoint now) override;
+  Status close_open_sessions(chat::TimePoint now,
+                             const std::optional<std::string>& server_id) override;
   Result<std::vector<chat::DayActivity>> session_activity(const std::string& user_id, int days,
                                                           chat::TimePoint now) override;
 

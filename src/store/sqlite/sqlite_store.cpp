@@ -547,11 +547,13 @@ Result<std::vector<chat::ChannelCount>> SqliteStore::message_counts() {
 
 // --- sessions --------------------------------------------------------------------------
 
-Result<std::int64_t> SqliteStore::open_session(const std::string& user_id, chat::TimePoint start) {
+Result<std::int64_t> SqliteStore::open_session(const std::string& user_id, chat::TimePoint start,
+                                               const std::string& server_id) {
   std::lock_guard lock(mutex_);
-  auto statement = cached("INSERT INTO sessions (user_id, start) VALUES (?, ?) RETURNING id");
+  auto statement = cached(
+      "INSERT INTO sessions (user_id, start, server_id) VALUES (?, ?, ?) RETURNING id");
   if (!statement) return statement.error();
-  statement->bind(1, user_id).bind(2, to_micros(start));
+  statement->bind(1, user_id).bind(2, to_micros(start)).bind(3, server_id);
   auto row = statement->step();
   if (!row) return row.error();
   return statement->int64(0);
@@ -569,13 +571,19 @@ Status SqliteStore::close_session(std::int64_t session_id, chat::TimePoint end) 
   return ok_status();
 }
 
-Status SqliteStore::close_open_sessions(chat::TimePoint now) {
+Status SqliteStore::close_open_sessions(chat::TimePoint now,
+                                        const std::optional<std::string>& server_id) {
   std::lock_guard lock(mutex_);
   auto statement = cached(
       "UPDATE sessions SET \"end\" = max(?1, start), duration = max(?1, start) - start "
-      "WHERE \"end\" IS NULL");
+      "WHERE \"end\" IS NULL AND (?2 IS NULL OR server_id = ?2)");
   if (!statement) return statement.error();
   statement->bind(1, to_micros(now));
+  if (server_id) {
+    statement->bind(2, *server_id);
+  } else {
+    statement->bind_null(2);
+  }
   return statement->run();
 }
 
