@@ -19,7 +19,7 @@ import pytest
 
 from natter_e2e import (User, check_chat_payload, check_envelope, check_error,
                         check_private_payload, clean_env, free_port, join, make_user,
-                        natter_binary, raw_upgrade)
+                        http_request, natter_binary, raw_upgrade)
 from test_durability import Postgres
 from valkey_e2e import (Feed, Redis, check_increasing, is_chat, psql_rows, rest,
                         start_instances, stored_public)
@@ -748,6 +748,34 @@ async def test_valkey_restart_under_load(cluster, idp, valkey, pg, outage):
             f"{len(lost)} of {len(given)} messages delivered before the outage were never " \
             f"stored: {lost[:10]}"
         await asyncio.sleep(0.5)
+
+
+@pytest.mark.timeout(60)
+async def test_readyz_follows_valkey(cluster, valkey):
+    """/readyz says cache_unavailable while Valkey is down (so a proxy stops sending new
+    connections) and is ready again once natter has reconnected and resubscribed."""
+    a, = cluster(1)
+
+    async def readiness():
+        status, _, body = await asyncio.to_thread(http_request, a.port, "GET", "/readyz",
+                                                  timeout=5)
+        return status, body
+
+    assert (await readiness())[0] == 200
+    valkey.kill()
+    deadline = time.monotonic() + 5
+    while True:
+        status, body = await readiness()
+        if status == 503:
+            break
+        assert time.monotonic() < deadline, "/readyz still 200 5 s after Valkey died"
+        await asyncio.sleep(0.2)
+    assert b"cache_unavailable" in body, body
+    valkey.start()
+    deadline = time.monotonic() + 10
+    while (await readiness())[0] != 200:
+        assert time.monotonic() < deadline, "/readyz not ready 10 s after Valkey came back"
+        await asyncio.sleep(0.2)
 
 
 @pytest.mark.timeout(60)
