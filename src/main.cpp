@@ -133,14 +133,12 @@ int run(const natter::config::Settings& settings) {
             }
           });
         },
-        [&metrics](auto took, bool ok) {
-          metrics.cache_call(took, ok);
-        }});
-    flusher = std::make_unique<cache::Flusher>(
-        cache::FlusherSettings{*address, instance}, store, [&metrics](const cache::FlushStats& s) {
-          metrics.flush_batch(s.batch);
-          metrics.flush_queue_depth(s.remaining);
-        });
+        [&metrics](auto took, bool ok) { metrics.cache_call(took, ok); }});
+    flusher = std::make_unique<cache::Flusher>(cache::FlusherSettings{*address, instance}, store,
+                                               [&metrics](const cache::FlushStats& s) {
+                                                 metrics.flush_batch(s.batch);
+                                                 metrics.flush_queue_depth(s.remaining);
+                                               });
   }
   chat::Hub hub(chat::HubSettings{}, *channels, message_cache, limiter, shards.hub_shards(),
                 bus ? nullptr : &commits, metrics, bus.get());

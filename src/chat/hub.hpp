@@ -113,7 +113,7 @@ class Hub {
  private:
   struct Presence {
     std::string username;
-    std::size_t connections = 0;  // here
+    std::size_t connections = 0;                // here
     std::unordered_set<std::string> instances;  // the other instances the user is on
     bool online() const { return connections > 0 || !instances.empty(); }
   };

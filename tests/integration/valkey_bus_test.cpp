@@ -97,8 +97,8 @@ struct Instance {
   Instance(const ValkeyAddress& address, std::string name, chat::RateLimit limit = {1000, 60})
       : limiter(limit),
         bus(settings(address, std::move(name), limit)),
-        hub(chat::HubSettings{}, {{1, "general", "", 0}}, cache, limiter, {shard.shard()},
-            nullptr, chat::ChatMetrics::none(), &bus) {}
+        hub(chat::HubSettings{}, {{1, "general", "", 0}}, cache, limiter, {shard.shard()}, nullptr,
+            chat::ChatMetrics::none(), &bus) {}
 
   static ValkeyBusSettings settings(const ValkeyAddress& address, std::string name,
                                     chat::RateLimit limit) {
@@ -146,8 +146,10 @@ TEST_F(ValkeyBusTest, MessagesReachBothInstancesInOneOrder) {
   }
   std::vector<std::int64_t> expected;
   for (int i = 1; i <= 20; ++i) expected.push_back(i);
-  ASSERT_TRUE(eventually([&] { return on_a->chat_ids().size() == 20 && on_b->chat_ids().size() == 20; }))
-      << on_a->chat_ids().size() << " and " << on_b->chat_ids().size() << " of 20";
+  ASSERT_TRUE(eventually([&] {
+    return on_a->chat_ids().size() == 20 && on_b->chat_ids().size() == 20;
+  })) << on_a->chat_ids().size()
+      << " and " << on_b->chat_ids().size() << " of 20";
   EXPECT_EQ(on_a->chat_ids(), expected);
   EXPECT_EQ(on_b->chat_ids(), expected);
   std::this_thread::sleep_for(200ms);

@@ -1,13 +1,12 @@
 // The flusher against a real redis-server: messages accepted by the accept script reach the
 // store exactly once, however many flushers run; a failing store leaves the queue as it was.
-#include "cache/valkey/flusher.hpp"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <map>
 #include <mutex>
 
+#include "cache/valkey/flusher.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/open_store.hpp"
 #include "valkey_support.hpp"
@@ -34,8 +33,9 @@ class RecordingStore final : public chat::Store {
   }
   int failed_calls() const { return failed_calls_.load(); }
 
-  Result<InsertOutcome> insert_messages(std::span<const chat::ChatMessage> public_messages,
-                                        std::span<const chat::PrivateMessage> private_messages) override {
+  Result<InsertOutcome> insert_messages(
+      std::span<const chat::ChatMessage> public_messages,
+      std::span<const chat::PrivateMessage> private_messages) override {
     if (failing) {
       ++failed_calls_;
       return Error{Error::Kind::unavailable, "the test store is down"};
@@ -112,7 +112,8 @@ class RecordingStore final : public chat::Store {
                                                     chat::TimePoint now) override {
     return inner_.active_ban(user, now);
   }
-  Result<chat::Page<chat::BanRecord>> ban_records(std::int64_t limit, std::int64_t offset) override {
+  Result<chat::Page<chat::BanRecord>> ban_records(std::int64_t limit,
+                                                  std::int64_t offset) override {
     return inner_.ban_records(limit, offset);
   }
   Result<chat::RateLimitRow> rate_limit(const chat::RateLimitRow& seed) override {
@@ -150,15 +151,15 @@ class ValkeyFlusher : public ValkeyTest {
     std::vector<Command> batch;
     for (int i = 0; i < n; ++i) {
       if (every_private && i % every_private == 0) {
-        batch.push_back(eval(accept_script(),
-                             accept_argv({'q', "a", 0, 1000000, 60,
-                                          message_body(private_message("a", "b", "q" + std::to_string(i))),
-                                          "b"})));
+        batch.push_back(eval(
+            accept_script(),
+            accept_argv({'q', "a", 0, 1000000, 60,
+                         message_body(private_message("a", "b", "q" + std::to_string(i))), "b"})));
       }
-      batch.push_back(eval(accept_script(),
-                           accept_argv({'p', "u" + std::to_string(i % 5), 0, 1000000, 60,
-                                        message_body(public_message("u", "m" + std::to_string(i))),
-                                        ""})));
+      batch.push_back(
+          eval(accept_script(),
+               accept_argv({'p', "u" + std::to_string(i % 5), 0, 1000000, 60,
+                            message_body(public_message("u", "m" + std::to_string(i))), ""})));
     }
     std::string error;
     auto replies = redis().pipeline(batch, error);

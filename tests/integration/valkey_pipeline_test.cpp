@@ -1,13 +1,12 @@
 // The pipeline against a real redis-server: commands from many threads, answered in order;
 // scripts loaded again after SCRIPT FLUSH; a dead server answers every caller at once, and the
 // pipeline comes back when the server does. The subscriber resubscribes the same way.
-#include "cache/valkey/pipeline.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
 
+#include "cache/valkey/pipeline.hpp"
 #include "cache/valkey/subscriber.hpp"
 #include "valkey_support.hpp"
 
@@ -46,13 +45,15 @@ TEST_F(ValkeyPipeline, ManyThreadsGetTheirRepliesInOrder) {
     });
   }
   for (auto& w : workers) w.join();
-  ASSERT_TRUE(eventually([&] {
-    for (int t = 0; t < threads; ++t) {
-      std::lock_guard lock(locks[t]);
-      if (got[t].size() < per_thread) return false;
-    }
-    return true;
-  }, 20000ms));
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (int t = 0; t < threads; ++t) {
+          std::lock_guard lock(locks[t]);
+          if (got[t].size() < per_thread) return false;
+        }
+        return true;
+      },
+      20000ms));
   for (int t = 0; t < threads; ++t) {
     std::lock_guard lock(locks[t]);
     ASSERT_EQ(got[t].size(), static_cast<std::size_t>(per_thread));
@@ -124,14 +125,14 @@ TEST_F(ValkeyPipeline, FallsBackToEvalAfterScriptFlush) {
   auto send = [&](const std::string& text, std::vector<std::int64_t>& ids, std::mutex& m) {
     auto args = accept_argv({'p', "u", 0, 1000, 60, message_body(public_message("u", text)), ""});
     auto fallback = eval(accept_script(), args);
-    pipeline.submit(evalsha(accept_script(), std::move(args)),
-                    [&](const Reply* reply) {
-                      std::lock_guard lock(m);
-                      ids.push_back(reply && reply->type == Reply::Type::array
-                                        ? reply->elements[1].integer
-                                        : -1);
-                    },
-                    std::move(fallback));
+    pipeline.submit(
+        evalsha(accept_script(), std::move(args)),
+        [&](const Reply* reply) {
+          std::lock_guard lock(m);
+          ids.push_back(reply && reply->type == Reply::Type::array ? reply->elements[1].integer
+                                                                   : -1);
+        },
+        std::move(fallback));
   };
   std::mutex m;
   std::vector<std::int64_t> ids;
@@ -152,7 +153,6 @@ TEST_F(ValkeyPipeline, FallsBackToEvalAfterScriptFlush) {
   for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], static_cast<std::int64_t>(i + 1));
 }
 
-
 // A SCRIPT FLUSH while connected: the accepts answered NOSCRIPT are sent again as EVAL and keep
 // their order among themselves (after a reconnection the bus loads its scripts first, so this
 // only happens when an operator flushes scripts under a live connection).
@@ -165,8 +165,8 @@ TEST_F(ValkeyPipeline, AcceptsKeepTheirOrderAcrossAScriptReload) {
   auto record = [&](std::string what) {
     return [&, what](const Reply* reply) {
       std::lock_guard lock(m);
-      order.emplace_back(what, reply && reply->elements.size() == 2 ? reply->elements[1].integer
-                                                                   : -1);
+      order.emplace_back(what,
+                         reply && reply->elements.size() == 2 ? reply->elements[1].integer : -1);
     };
   };
   // Submitted while the pipeline thread is held up by CLIENT PAUSE, so all go in one batch.
@@ -242,12 +242,12 @@ TEST(ValkeyPipelineDown, CallersHearAtOnceAndThePipelineComesBack) {
   std::atomic<int> accepted{0};
   auto args = accept_argv({'p', "u", 7, 1000, 60, message_body(public_message("u", "x")), ""});
   auto fallback = eval(accept_script(), args);
-  pipeline.submit(evalsha(accept_script(), std::move(args)),
-                  [&](const Reply* reply) {
-                    accepted = reply && reply->type == Reply::Type::array ? reply->elements[1].integer
-                                                                           : -1;
-                  },
-                  std::move(fallback));
+  pipeline.submit(
+      evalsha(accept_script(), std::move(args)),
+      [&](const Reply* reply) {
+        accepted = reply && reply->type == Reply::Type::array ? reply->elements[1].integer : -1;
+      },
+      std::move(fallback));
   ASSERT_TRUE(eventually([&] { return accepted.load() != 0; }));
   EXPECT_EQ(accepted.load(), 8);
   pipeline.stop();

@@ -50,8 +50,8 @@ Acquire valkey_limiter(chat::RateLimit limit) {
       ADD_FAILURE() << "no connection";
       return {false, {}};
     }
-    auto r = accept_public(*c, public_message(user, "m"), 0, limit.message_limit,
-                           limit.window_seconds);
+    auto r =
+        accept_public(*c, public_message(user, "m"), 0, limit.message_limit, limit.window_seconds);
     if (r.accepted) return {true, {}};
     return {false, std::chrono::milliseconds(r.value)};
   };
@@ -66,7 +66,8 @@ TEST_P(ValkeyRateContract, AllowsNPerWindowThenRefusesWithRetryAfter) {
   ASSERT_FALSE(refused.allowed);
   EXPECT_GT(refused.retry_after, 0ms);
   EXPECT_LE(refused.retry_after, 1000ms);
-  EXPECT_GE(refused.retry_after, 1000ms - std::chrono::ceil<std::chrono::milliseconds>(elapsed) - 5ms);
+  EXPECT_GE(refused.retry_after,
+            1000ms - std::chrono::ceil<std::chrono::milliseconds>(elapsed) - 5ms);
   EXPECT_FALSE(acquire("u").allowed);  // refusals do not count, but do not free a slot either
 
   EXPECT_TRUE(acquire("someone else").allowed);

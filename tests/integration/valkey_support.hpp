@@ -51,8 +51,8 @@ inline ValkeyAddress test_address() {
 inline std::unique_ptr<Connection> open_or_fail(const ValkeyAddress& address) {
   std::string error;
   auto connection = Connection::open(address, 2000ms, error);
-  if (!connection) ADD_FAILURE() << "cannot connect to " << address.host << ":" << address.port
-                                 << ": " << error;
+  if (!connection)
+    ADD_FAILURE() << "cannot connect to " << address.host << ":" << address.port << ": " << error;
   return connection;
 }
 
@@ -109,8 +109,13 @@ inline chat::PrivateMessage private_message(std::string sender, std::string reci
 }
 
 inline std::vector<std::string> accept_argv(const AcceptArgs& a) {
-  return {std::string(1, a.kind),     a.sender, std::to_string(a.floor), std::to_string(a.limit),
-          std::to_string(a.window), a.body,   a.recipient};
+  return {std::string(1, a.kind),
+          a.sender,
+          std::to_string(a.floor),
+          std::to_string(a.limit),
+          std::to_string(a.window),
+          a.body,
+          a.recipient};
 }
 
 // Runs the accept script; {accepted, cacheID or retry_after_ms}.
@@ -138,7 +143,8 @@ inline AcceptResult accept_public(Connection& connection, const chat::ChatMessag
 inline AcceptResult accept_private(Connection& connection, const chat::PrivateMessage& m,
                                    std::int64_t floor = 0, std::int64_t limit = 1000,
                                    std::int64_t window = 60) {
-  return accept(connection, {'q', m.owner_id, floor, limit, window, message_body(m), m.recipient_id});
+  return accept(connection,
+                {'q', m.owner_id, floor, limit, window, message_body(m), m.recipient_id});
 }
 
 // Waits (polling) until `done` holds or `timeout` passes.
@@ -210,10 +216,18 @@ class OwnRedis {
   bool start() {
     const char* server = std::getenv("NATTER_REDIS_SERVER");
     std::string binary = server && *server ? server : "/usr/bin/redis-server";
-    std::vector<std::string> args{binary,      "--port",       std::to_string(port_),
-                                  "--bind",    "127.0.0.1",    "--save",
-                                  "",          "--appendonly", "no",
-                                  "--dir",     dir_.string(),  "--logfile",
+    std::vector<std::string> args{binary,
+                                  "--port",
+                                  std::to_string(port_),
+                                  "--bind",
+                                  "127.0.0.1",
+                                  "--save",
+                                  "",
+                                  "--appendonly",
+                                  "no",
+                                  "--dir",
+                                  dir_.string(),
+                                  "--logfile",
                                   (dir_ / "server.log").string()};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -124,9 +124,8 @@ TEST_F(ValkeyConnection, PipelineAnswersInOrder) {
 
 TEST_F(ValkeyConnection, SelectsTheDatabaseOfTheUrl) {
   std::string why;
-  auto in_db3 = parse_valkey_url("redis://" + address_.host + ":" + std::to_string(address_.port) +
-                                     "/3",
-                                 why);
+  auto in_db3 = parse_valkey_url(
+      "redis://" + address_.host + ":" + std::to_string(address_.port) + "/3", why);
   ASSERT_TRUE(in_db3) << why;
   auto c3 = open_or_fail(*in_db3);
   ASSERT_TRUE(c3);
@@ -204,15 +203,19 @@ using ValkeyScripts = ValkeyTest;
 
 TEST_F(ValkeyScripts, LoadsByEvalThenRunsByEvalsha) {
   must_call(redis(), {"SCRIPT", "FLUSH"});
-  auto first = must_call(redis(), evalsha(accept_script(), accept_argv({'p', "u1", 0, 10, 60,
-                                                                        message_body(public_message("u1", "x")), ""})));
+  auto first = must_call(
+      redis(),
+      evalsha(accept_script(),
+              accept_argv({'p', "u1", 0, 10, 60, message_body(public_message("u1", "x")), ""})));
   EXPECT_TRUE(is_noscript(first)) << first.text;
   EXPECT_TRUE(accept_public(redis(), public_message("u1", "x")).accepted);
   auto exists = must_call(redis(), {"SCRIPT", "EXISTS", accept_script().sha1});
   ASSERT_EQ(exists.elements.size(), 1u);
   EXPECT_EQ(exists.elements[0].integer, 1) << "the SHA-1 natter computes is not Valkey's";
-  auto direct = must_call(redis(), evalsha(accept_script(), accept_argv({'p', "u1", 0, 10, 60,
-                                                                         message_body(public_message("u1", "y")), ""})));
+  auto direct = must_call(
+      redis(),
+      evalsha(accept_script(),
+              accept_argv({'p', "u1", 0, 10, 60, message_body(public_message("u1", "y")), ""})));
   ASSERT_EQ(direct.type, Reply::Type::array) << direct.text;
   EXPECT_EQ(direct.elements[0].integer, 1);
   EXPECT_EQ(direct.elements[1].integer, 2);
@@ -329,15 +332,15 @@ TEST_F(ValkeyScripts, KeepsTheLast500PublicAnd200PrivatePerUser) {
                                       message_body(public_message("u", std::to_string(i))), ""})));
   }
   for (int i = 1; i <= 210; ++i) {
-    batch.push_back(eval(accept_script(),
-                         accept_argv({'q', "a", 0, 100000, 60,
-                                      message_body(private_message("a", "b", std::to_string(i))),
-                                      "b"})));
+    batch.push_back(
+        eval(accept_script(),
+             accept_argv({'q', "a", 0, 100000, 60,
+                          message_body(private_message("a", "b", std::to_string(i))), "b"})));
   }
   for (int i = 1; i <= 5; ++i) {  // notes to self: one list, one entry each
-    batch.push_back(eval(accept_script(),
-                         accept_argv({'q', "c", 0, 100000, 60,
-                                      message_body(private_message("c", "c", "note")), "c"})));
+    batch.push_back(
+        eval(accept_script(), accept_argv({'q', "c", 0, 100000, 60,
+                                           message_body(private_message("c", "c", "note")), "c"})));
   }
   std::string error;
   auto replies = redis().pipeline(batch, error);
@@ -348,7 +351,8 @@ TEST_F(ValkeyScripts, KeepsTheLast500PublicAnd200PrivatePerUser) {
   ASSERT_EQ(recent.size(), 500u);
   EXPECT_EQ(id_of(recent.front()), 11);
   EXPECT_EQ(id_of(recent.back()), 510);
-  for (std::size_t i = 1; i < recent.size(); ++i) EXPECT_EQ(id_of(recent[i]), id_of(recent[i - 1]) + 1);
+  for (std::size_t i = 1; i < recent.size(); ++i)
+    EXPECT_EQ(id_of(recent[i]), id_of(recent[i - 1]) + 1);
 
   for (const char* who : {"a", "b"}) {
     auto mine = list(redis(), std::string("natter:recent:q:") + who);
@@ -370,7 +374,8 @@ TEST_F(ValkeyScripts, KeepsTheLast500PublicAnd200PrivatePerUser) {
 }
 
 TEST_F(ValkeyScripts, EntryIsTheMessageAsSent) {
-  auto m = public_message("user-\"1\"", "caf\xc3\xa9 \"quoted\" \\ \n \xf0\x9f\x98\x80", "caf\xc3\xa9");
+  auto m =
+      public_message("user-\"1\"", "caf\xc3\xa9 \"quoted\" \\ \n \xf0\x9f\x98\x80", "caf\xc3\xa9");
   m.authored_at = chat::TimePoint(std::chrono::microseconds(1'812'345'678'901'234LL));
   auto r = accept_public(redis(), m);
   ASSERT_TRUE(r.accepted);
@@ -430,7 +435,8 @@ TEST_F(ValkeyScripts, PublishesWhatItQueues) {
 // --- remove ---------------------------------------------------------------------------------
 
 TEST_F(ValkeyScripts, RemoveForgetsPublicMessagesByCacheId) {
-  for (int i = 1; i <= 12; ++i) ASSERT_TRUE(accept_public(redis(), public_message("u", "m")).accepted);
+  for (int i = 1; i <= 12; ++i)
+    ASSERT_TRUE(accept_public(redis(), public_message("u", "m")).accepted);
   ASSERT_TRUE(accept_private(redis(), private_message("a", "b", "m")).accepted);  // private id 1
 
   auto removed = run_script(redis(), remove_script(), {"1", "4", "99"});

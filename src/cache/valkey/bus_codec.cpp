@@ -50,8 +50,11 @@ std::string message_body(const chat::Accepted& message) {
 }
 
 std::string presence_event(const std::string& instance, const chat::UserStatus& status) {
-  return text_of(
-      {{"t", "s"}, {"i", instance}, {"o", status.id}, {"u", status.username}, {"on", status.status}});
+  return text_of({{"t", "s"},
+                  {"i", instance},
+                  {"o", status.id},
+                  {"u", status.username},
+                  {"on", status.status}});
 }
 
 std::string deleted_event(const std::string& instance, std::span<const std::int64_t> cache_ids) {
@@ -62,10 +65,10 @@ std::string deleted_event(const std::string& instance, std::span<const std::int6
 std::string disconnect_event(const std::string& instance, const std::string& user_id,
                              chat::CloseCode code, const std::string& reason) {
   return text_of({{"t", "b"},
-                    {"i", instance},
-                    {"o", user_id},
-                    {"code", static_cast<int>(code)},
-                    {"reason", reason}});
+                  {"i", instance},
+                  {"o", user_id},
+                  {"code", static_cast<int>(code)},
+                  {"reason", reason}});
 }
 
 std::string channels_event(const std::string& instance,
@@ -79,8 +82,10 @@ std::string channels_event(const std::string& instance,
 }
 
 std::string rate_event(const std::string& instance, chat::RateLimit limit) {
-  return text_of(
-      {{"t", "r"}, {"i", instance}, {"limit", limit.message_limit}, {"window", limit.window_seconds}});
+  return text_of({{"t", "r"},
+                  {"i", instance},
+                  {"limit", limit.message_limit},
+                  {"window", limit.window_seconds}});
 }
 
 std::optional<BusEvent> parse_event(std::string_view text) {

@@ -1,12 +1,12 @@
 // What travels between natter instances over Valkey, as JSON with a one-letter type "t":
-//   p  a public message     {"t":"p","id":CACHEID,"o":owner,"u":username,"c":channel,"m":text,"a":micros}
-//   q  a private message    {"t":"q","id":CACHEID,"o":..,"u":..,"r":recipient_id,"n":recipient,"m":..,"a":..}
-//   s  presence             {"t":"s","i":instance,"o":user_id,"u":username,"on":true|false}
-//   d  messages deleted     {"t":"d","i":instance,"ids":[..]}
-//   b  a user disconnected  {"t":"b","i":instance,"o":user_id,"code":4003,"reason":".."}
-//   c  channels changed     {"t":"c","i":instance,"channels":[{"id","name","description","sort"}]}
-//   r  rate limit changed   {"t":"r","i":instance,"limit":N,"window":N}
-//   g  an instance gone     {"t":"g","i":instance}
+//   p  a public message
+//   {"t":"p","id":CACHEID,"o":owner,"u":username,"c":channel,"m":text,"a":micros} q  a private
+//   message    {"t":"q","id":CACHEID,"o":..,"u":..,"r":recipient_id,"n":recipient,"m":..,"a":..} s
+//   presence             {"t":"s","i":instance,"o":user_id,"u":username,"on":true|false} d messages
+//   deleted     {"t":"d","i":instance,"ids":[..]} b  a user disconnected
+//   {"t":"b","i":instance,"o":user_id,"code":4003,"reason":".."} c  channels changed
+//   {"t":"c","i":instance,"channels":[{"id","name","description","sort"}]} r  rate limit changed
+//   {"t":"r","i":instance,"limit":N,"window":N} g  an instance gone     {"t":"g","i":instance}
 // Messages (p, q) are completed by the accept script, which puts the type and the cacheID in
 // front of the body natter sends: the same text is the recent-list entry, the flush-queue
 // entry and the published event.
@@ -58,8 +58,8 @@ struct GoneEvent {
   std::string instance;
 };
 
-using BusEvent = std::variant<chat::ChatMessage, chat::PrivateMessage, PresenceEvent,
-                              DeletedEvent, DisconnectEvent, ChannelsEvent, RateEvent, GoneEvent>;
+using BusEvent = std::variant<chat::ChatMessage, chat::PrivateMessage, PresenceEvent, DeletedEvent,
+                              DisconnectEvent, ChannelsEvent, RateEvent, GoneEvent>;
 
 // Empty when the text is not a well-formed event.
 std::optional<BusEvent> parse_event(std::string_view text);

@@ -49,8 +49,8 @@ bool Flusher::step(Connection& connection) {
   if (held->is_error()) throw std::runtime_error(held->text);
   if (held->integer != 1) return false;  // another instance flushes
 
-  auto entries = connection.call(
-      {"LRANGE", queue_key, "0", std::to_string(settings_.batch - 1)}, error);
+  auto entries =
+      connection.call({"LRANGE", queue_key, "0", std::to_string(settings_.batch - 1)}, error);
   if (!entries) throw std::runtime_error(error);
   if (entries->elements.empty()) return false;
 

@@ -26,8 +26,8 @@ struct FlusherSettings {
 };
 
 struct FlushStats {
-  std::size_t batch = 0;       // messages in the batch just stored
-  std::size_t remaining = 0;   // queue length after it
+  std::size_t batch = 0;      // messages in the batch just stored
+  std::size_t remaining = 0;  // queue length after it
 };
 
 class Flusher {

@@ -231,8 +231,8 @@ void ValkeyBus::catch_up() {
   // seen twice is dropped by cacheID.
   std::string error;
   auto connection = Connection::open(settings_.address, std::chrono::milliseconds(1000), error);
-  auto recent = connection ? connection->call({"LRANGE", recent_public_key, "0", "-1"}, error)
-                           : std::nullopt;
+  auto recent =
+      connection ? connection->call({"LRANGE", recent_public_key, "0", "-1"}, error) : std::nullopt;
   if (!recent) {
     spdlog::warn("valkey: cannot catch up on missed messages: {}", error);
     return;
@@ -286,20 +286,19 @@ void ValkeyBus::resync_presence() {
     for (const auto& member : reply->elements) {
       if (member.text == settings_.instance) continue;
       live.insert(member.text);
-      pipeline_.submit({"HGETALL", presence_key(member.text)},
-                       [this, instance = member.text](const Reply* users) {
-                         if (!users || users->type != Reply::Type::array) return;
-                         std::vector<chat::UserStatus> list;
-                         for (std::size_t i = 0; i + 1 < users->elements.size(); i += 2) {
-                           list.push_back(
-                               {users->elements[i + 1].text, users->elements[i].text, true});
-                         }
-                         {
-                           std::lock_guard lock(instances_mutex_);
-                           remote_instances_.insert(instance);
-                         }
-                         hub_->remote_snapshot(instance, list);
-                       });
+      pipeline_.submit({"HGETALL", presence_key(member.text)}, [this, instance = member.text](
+                                                                   const Reply* users) {
+        if (!users || users->type != Reply::Type::array) return;
+        std::vector<chat::UserStatus> list;
+        for (std::size_t i = 0; i + 1 < users->elements.size(); i += 2) {
+          list.push_back({users->elements[i + 1].text, users->elements[i].text, true});
+        }
+        {
+          std::lock_guard lock(instances_mutex_);
+          remote_instances_.insert(instance);
+        }
+        hub_->remote_snapshot(instance, list);
+      });
     }
     std::vector<std::string> gone;
     {
@@ -410,13 +409,12 @@ void ValkeyBus::publish(chat::Accepted message, Refuse refuse) {
                     settings_.observe_call(std::chrono::steady_clock::now() - asked,
                                            reply && !reply->is_error());
                   }
-                  if (reply && reply->type == Reply::Type::array &&
-                      reply->elements.size() == 2 && reply->elements[0].integer == 1) {
+                  if (reply && reply->type == Reply::Type::array && reply->elements.size() == 2 &&
+                      reply->elements[0].integer == 1) {
                     return;  // accepted: it comes back through the subscription
                   }
                   if (!refuse) return;
-                  if (reply && reply->type == Reply::Type::array &&
-                      reply->elements.size() == 2) {
+                  if (reply && reply->type == Reply::Type::array && reply->elements.size() == 2) {
                     refuse({chat::ErrorCode::rate_limited, "too many messages",
                             std::chrono::milliseconds(reply->elements[1].integer)});
                     return;

@@ -31,9 +31,9 @@ struct ValkeyBusSettings {
   ValkeyAddress address;
   std::string instance;  // unique per process
   std::chrono::seconds presence_timeout{15};
-  std::size_t pipeline = 1024;   // most commands per round trip
-  chat::RateLimit limit;         // from the store: written to Valkey at start
-  std::int64_t public_floor = 0;   // highest cacheIDs already stored: never handed out again
+  std::size_t pipeline = 1024;    // most commands per round trip
+  chat::RateLimit limit;          // from the store: written to Valkey at start
+  std::int64_t public_floor = 0;  // highest cacheIDs already stored: never handed out again
   std::int64_t private_floor = 0;
   // Reads the rate limit from the store (the rule), written to Valkey again after every
   // reconnection; empty when the store cannot answer (the last known limit is kept then).
@@ -78,8 +78,7 @@ class ValkeyBus : public chat::Bus {
   void resync_presence();
   void heartbeat_loop();
   void publish_event(std::string event);
-  void submit_script(const Script& script, std::vector<std::string> args,
-                     Pipeline::Done done = {});
+  void submit_script(const Script& script, std::vector<std::string> args, Pipeline::Done done = {});
 
   ValkeyBusSettings settings_;
   Pipeline pipeline_;

@@ -38,7 +38,8 @@ std::optional<ValkeyAddress> parse_valkey_url(const std::string& url, std::strin
   std::string path = parsed->path();
   if (!path.empty() && path != "/") {
     const std::string_view digits = std::string_view(path).substr(1);
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), address.database);
+    auto [end, ec] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), address.database);
     if (ec != std::errc() || end != digits.data() + digits.size() || address.database < 0) {
       why = "the path must be a database number";
       return std::nullopt;

@@ -574,8 +574,7 @@ Result<std::vector<chat::ChannelCount>> PostgresStore::message_counts() {
 
 // --- sessions --------------------------------------------------------------------------
 
-Result<std::int64_t> PostgresStore::open_session(const std::string& user_id,
-                                                 chat::TimePoint start,
+Result<std::int64_t> PostgresStore::open_session(const std::string& user_id, chat::TimePoint start,
                                                  const std::string& server_id) {
   return with_connection([&](Connection& c) -> Result<std::int64_t> {
     auto rows = c.exec_params(
@@ -602,12 +601,12 @@ Status PostgresStore::close_session(std::int64_t session_id, chat::TimePoint end
 Status PostgresStore::close_open_sessions(chat::TimePoint now,
                                           const std::optional<std::string>& server_id) {
   return with_connection([&](Connection& c) -> Status {
-    return status_of(c.exec_params(
-        "UPDATE sessions SET \"end\" = greatest(natter_ts($1), start), "
-        "duration = greatest(natter_ts($1), start) - start "
-        "WHERE \"end\" IS NULL AND ($2::text IS NULL OR server_id = $2::text)",
-        server_id ? Params().add(to_micros(now)).add(*server_id)
-                  : Params().add(to_micros(now)).add_null()));
+    return status_of(
+        c.exec_params("UPDATE sessions SET \"end\" = greatest(natter_ts($1), start), "
+                      "duration = greatest(natter_ts($1), start) - start "
+                      "WHERE \"end\" IS NULL AND ($2::text IS NULL OR server_id = $2::text)",
+                      server_id ? Params().add(to_micros(now)).add(*server_id)
+                                : Params().add(to_micros(now)).add_null()));
   });
 }
 

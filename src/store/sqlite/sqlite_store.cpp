@@ -550,8 +550,8 @@ Result<std::vector<chat::ChannelCount>> SqliteStore::message_counts() {
 Result<std::int64_t> SqliteStore::open_session(const std::string& user_id, chat::TimePoint start,
                                                const std::string& server_id) {
   std::lock_guard lock(mutex_);
-  auto statement = cached(
-      "INSERT INTO sessions (user_id, start, server_id) VALUES (?, ?, ?) RETURNING id");
+  auto statement =
+      cached("INSERT INTO sessions (user_id, start, server_id) VALUES (?, ?, ?) RETURNING id");
   if (!statement) return statement.error();
   statement->bind(1, user_id).bind(2, to_micros(start)).bind(3, server_id);
   auto row = statement->step();

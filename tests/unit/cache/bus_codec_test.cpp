@@ -13,7 +13,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-chat::TimePoint at_micros(std::int64_t us) { return chat::TimePoint(std::chrono::microseconds(us)); }
+chat::TimePoint at_micros(std::int64_t us) {
+  return chat::TimePoint(std::chrono::microseconds(us));
+}
 
 // What the accept script stores and publishes for a message numbered `id`.
 std::string completed(char kind, std::int64_t id, const chat::Accepted& message) {
@@ -91,9 +93,9 @@ TEST(BusCodec, BodyIsAnObjectTailWithoutTypeOrId) {
 TEST(BusCodec, AuthoredAtMicrosecondsArePreservedExactly) {
   // Around 1.8e15 us (2027): past 2^53 / 10 the digits a double keeps are not enough to be
   // careless; every value must come back to the microsecond.
-  for (std::int64_t us : {1'800'000'000'000'000LL, 1'800'000'000'000'001LL, 1'799'999'999'999'999LL,
-                          1'812'345'678'901'234LL, 1'899'999'999'999'997LL, 0LL, 1LL,
-                          9'007'199'254'740'993LL}) {
+  for (std::int64_t us :
+       {1'800'000'000'000'000LL, 1'800'000'000'000'001LL, 1'799'999'999'999'999LL,
+        1'812'345'678'901'234LL, 1'899'999'999'999'997LL, 0LL, 1LL, 9'007'199'254'740'993LL}) {
     auto m = public_message();
     m.authored_at = at_micros(us);
     auto back = parse_as<chat::ChatMessage>(completed('p', 1, m));
@@ -106,7 +108,8 @@ TEST(BusCodec, AuthoredAtMicrosecondsArePreservedExactly) {
 }
 
 TEST(BusCodec, LargeCacheIdsSurvive) {
-  auto back = parse_as<chat::ChatMessage>(completed('p', 9'007'199'254'740'993LL, public_message()));
+  auto back =
+      parse_as<chat::ChatMessage>(completed('p', 9'007'199'254'740'993LL, public_message()));
   EXPECT_EQ(back.cache_id, 9'007'199'254'740'993LL);
 }
 
@@ -222,30 +225,30 @@ TEST(BusCodec, MalformedInputIsRefused) {
       R"({"t":"pp","id":1,"o":"o","u":"u","c":"c","m":"m","a":5})",
       R"({"t":1})",
       p + "x",                                                           // trailing garbage
-      R"({"t":"p","o":"o","u":"u","c":"c","m":"m","a":5})",               // no id
-      R"({"t":"p","id":"1","o":"o","u":"u","c":"c","m":"m","a":5})",      // id a string
-      R"({"t":"p","id":1.5,"o":"o","u":"u","c":"c","m":"m","a":5})",      // id not an integer
-      R"({"t":"p","id":1,"u":"u","c":"c","m":"m","a":5})",                // no owner
-      R"({"t":"p","id":1,"o":"o","c":"c","m":"m","a":5})",                // no username
-      R"({"t":"p","id":1,"o":"o","u":"u","m":"m","a":5})",                // no channel
-      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","a":5})",                // no text
-      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","m":"m"})",              // no time
-      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","m":7,"a":5})",          // text a number
-      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","m":"m","a":"5"})",      // time a string
-      R"({"t":"q","id":1,"o":"o","u":"u","n":"n","m":"m","a":5})",        // no recipient id
-      R"({"t":"q","id":1,"o":"o","u":"u","r":"r","m":"m","a":5})",        // no recipient name
-      R"({"t":"q","id":1,"o":"o","u":"u","c":"c","m":"m","a":5})",        // public shape as q
-      R"({"t":"s","i":"a","o":"o","u":"u"})",                             // no on
-      R"({"t":"s","i":"a","o":"o","u":"u","on":1})",                      // on not a bool
-      R"({"t":"s","i":"a","u":"u","on":true})",                           // no user id
-      R"({"t":"d","i":"a"})",                                             // no ids
-      R"({"t":"d","i":"a","ids":[1,"2"]})",                               // an id a string
-      R"({"t":"d","i":"a","ids":5})",                                     // ids not a list
-      R"({"t":"b","i":"a","o":"o"})",                                     // no code
-      R"({"t":"c","i":"a","channels":[{"id":1,"name":"n","sort":0}]})",   // no description
-      R"({"t":"c","i":"a","channels":[1]})",                              // not an object
-      R"({"t":"r","i":"a","limit":5})",                                   // no window
-      R"({"t":"g"})",                                                     // gone, but who?
+      R"({"t":"p","o":"o","u":"u","c":"c","m":"m","a":5})",              // no id
+      R"({"t":"p","id":"1","o":"o","u":"u","c":"c","m":"m","a":5})",     // id a string
+      R"({"t":"p","id":1.5,"o":"o","u":"u","c":"c","m":"m","a":5})",     // id not an integer
+      R"({"t":"p","id":1,"u":"u","c":"c","m":"m","a":5})",               // no owner
+      R"({"t":"p","id":1,"o":"o","c":"c","m":"m","a":5})",               // no username
+      R"({"t":"p","id":1,"o":"o","u":"u","m":"m","a":5})",               // no channel
+      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","a":5})",               // no text
+      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","m":"m"})",             // no time
+      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","m":7,"a":5})",         // text a number
+      R"({"t":"p","id":1,"o":"o","u":"u","c":"c","m":"m","a":"5"})",     // time a string
+      R"({"t":"q","id":1,"o":"o","u":"u","n":"n","m":"m","a":5})",       // no recipient id
+      R"({"t":"q","id":1,"o":"o","u":"u","r":"r","m":"m","a":5})",       // no recipient name
+      R"({"t":"q","id":1,"o":"o","u":"u","c":"c","m":"m","a":5})",       // public shape as q
+      R"({"t":"s","i":"a","o":"o","u":"u"})",                            // no on
+      R"({"t":"s","i":"a","o":"o","u":"u","on":1})",                     // on not a bool
+      R"({"t":"s","i":"a","u":"u","on":true})",                          // no user id
+      R"({"t":"d","i":"a"})",                                            // no ids
+      R"({"t":"d","i":"a","ids":[1,"2"]})",                              // an id a string
+      R"({"t":"d","i":"a","ids":5})",                                    // ids not a list
+      R"({"t":"b","i":"a","o":"o"})",                                    // no code
+      R"({"t":"c","i":"a","channels":[{"id":1,"name":"n","sort":0}]})",  // no description
+      R"({"t":"c","i":"a","channels":[1]})",                             // not an object
+      R"({"t":"r","i":"a","limit":5})",                                  // no window
+      R"({"t":"g"})",                                                    // gone, but who?
       R"({"t":"g","i":""})",
   };
   for (const auto& text : bad) EXPECT_FALSE(parse_event(text).has_value()) << text;
