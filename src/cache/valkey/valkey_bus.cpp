@@ -21,6 +21,21 @@ constexpr std::size_t requeue_limit = 2000;
 std::string alive_key(const std::string& instance) { return "natter:alive:" + instance; }
 std::string presence_key(const std::string& instance) { return "natter:presence:" + instance; }
 
+// The private messages in LRANGE replies of per-user lists, by cacheID (a message sits in both
+// parties' lists), each with its entry text; only those above `after`.
+std::map<std::int64_t, std::pair<chat::PrivateMessage, std::string>> private_messages_in(
+    const std::vector<Reply>& lists, std::int64_t after) {
+  std::map<std::int64_t, std::pair<chat::PrivateMessage, std::string>> out;
+  for (const auto& list : lists) {
+    for (const auto& item : list.elements) {
+      auto event = parse_event(item.text);
+      auto* m = event ? std::get_if<chat::PrivateMessage>(&*event) : nullptr;
+      if (m && m->cache_id > after) out.try_emplace(m->cache_id, std::move(*m), item.text);
+    }
+  }
+  return out;
+}
+
 void raise_to(std::atomic<std::int64_t>& value, std::int64_t candidate) {
   auto current = value.load();
   while (candidate > current && !value.compare_exchange_weak(current, candidate)) {
@@ -113,8 +128,8 @@ bool ValkeyBus::load_recent(chat::MessageCache& mirror, std::chrono::millisecond
       mirror.remember_public(*m);
     }
   }
-  // Every user's private history: the same message sits in both parties' lists.
-  std::map<std::int64_t, chat::PrivateMessage> privates;
+  // Every user's private history.
+  std::map<std::int64_t, std::pair<chat::PrivateMessage, std::string>> privates;
   std::string cursor = "0";
   do {
     auto page = connection->call(
@@ -130,15 +145,9 @@ bool ValkeyBus::load_recent(chat::MessageCache& mirror, std::chrono::millisecond
     }
     auto lists = connection->pipeline(reads, error);
     if (!lists) return false;
-    for (const auto& list : *lists) {
-      for (const auto& item : list.elements) {
-        auto event = parse_event(item.text);
-        if (!event) continue;
-        if (auto* m = std::get_if<chat::PrivateMessage>(&*event)) privates[m->cache_id] = *m;
-      }
-    }
+    privates.merge(private_messages_in(*lists, 0));
   } while (cursor != "0");
-  for (const auto& [id, m] : privates) mirror.remember_private(m);
+  for (const auto& [id, m] : privates) mirror.remember_private(m.first);
 
   std::vector<std::string> early;
   {
@@ -196,6 +205,19 @@ std::vector<Command> ValkeyBus::registration() {
   return commands;
 }
 
+bool ValkeyBus::deliver_new(chat::Accepted message, std::string_view entry) {
+  // One subscriber, and Valkey publishes in cacheID order: anything at or below what was
+  // delivered is a repeat (or was loaded with the recent messages).
+  const bool is_public = std::holds_alternative<chat::ChatMessage>(message);
+  auto& seen = is_public ? public_seen_ : private_seen_;
+  const std::int64_t id = std::visit([](const auto& m) { return m.cache_id; }, message);
+  if (id <= seen.load()) return false;
+  seen.store(id);
+  remember_delivered(entry);
+  hub_->deliver({std::move(message)});
+  return true;
+}
+
 void ValkeyBus::remember_delivered(std::string_view entry) {
   std::lock_guard lock(delivered_mutex_);
   delivered_.emplace_back(entry);
@@ -241,14 +263,9 @@ void ValkeyBus::catch_up() {
   for (const auto& item : recent->elements) {
     auto event = parse_event(item.text);
     auto* m = event ? std::get_if<chat::ChatMessage>(&*event) : nullptr;
-    if (!m || m->cache_id <= public_seen_.load()) continue;
-    public_seen_.store(m->cache_id);
-    remember_delivered(item.text);
-    hub_->deliver({chat::Accepted(std::move(*m))});
-    ++delivered;
+    if (m && deliver_new(std::move(*m), item.text)) ++delivered;
   }
-  // Private messages matter here only to users connected here: read their lists, merged by
-  // cacheID (a message sits in both parties' lists).
+  // Private messages matter here only to users connected here: read their lists.
   std::vector<Command> reads;
   for (const auto& user : hub_->local_users()) {
     reads.push_back({"LRANGE", recent_private_prefix + user.id, "0", "-1"});
@@ -259,21 +276,8 @@ void ValkeyBus::catch_up() {
     spdlog::warn("valkey: cannot catch up on missed private messages: {}", error);
     return;
   }
-  std::map<std::int64_t, std::pair<chat::PrivateMessage, std::string>> privates;
-  for (const auto& list : *lists) {
-    for (const auto& item : list.elements) {
-      auto event = parse_event(item.text);
-      auto* m = event ? std::get_if<chat::PrivateMessage>(&*event) : nullptr;
-      if (m && m->cache_id > private_seen_.load()) {
-        privates.try_emplace(m->cache_id, std::move(*m), item.text);
-      }
-    }
-  }
-  for (auto& [id, entry] : privates) {
-    private_seen_.store(id);
-    remember_delivered(entry.second);
-    hub_->deliver({chat::Accepted(std::move(entry.first))});
-    ++delivered;
+  for (auto& [id, entry] : private_messages_in(*lists, private_seen_.load())) {
+    if (deliver_new(std::move(entry.first), entry.second)) ++delivered;
   }
   if (delivered) spdlog::info("valkey: caught up on {} missed messages", delivered);
 }
@@ -330,13 +334,7 @@ void ValkeyBus::on_message(std::string_view text) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, chat::ChatMessage> ||
                       std::is_same_v<T, chat::PrivateMessage>) {
-          auto& seen = std::is_same_v<T, chat::ChatMessage> ? public_seen_ : private_seen_;
-          // One subscriber, and Valkey publishes in cacheID order: anything at or below what
-          // was delivered is a repeat (or was loaded with the recent messages).
-          if (e.cache_id <= seen.load()) return;
-          seen.store(e.cache_id);
-          remember_delivered(text);
-          hub_->deliver({chat::Accepted(std::move(e))});
+          deliver_new(std::move(e), text);
         } else if constexpr (std::is_same_v<T, GoneEvent>) {
           if (e.instance == settings_.instance) {
             // Reaped while alive (a long stall): announce ourselves again.

@@ -72,6 +72,9 @@ class ValkeyBus : public chat::Bus {
   std::vector<Command> registration();
   void on_message(std::string_view text);
   void on_subscribed();
+  // Delivers a message above the highest cacheID delivered of its kind; false for a repeat.
+  // Subscriber thread only.
+  bool deliver_new(chat::Accepted message, std::string_view entry);
   void remember_delivered(std::string_view entry);
   // Delivers the recent public messages this instance missed while it was not subscribed.
   void catch_up();
