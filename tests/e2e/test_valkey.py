@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -18,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from natter_e2e import (User, check_chat_payload, check_envelope, check_error,
-                        check_private_payload, clean_env, free_port, join, make_user,
-                        http_request, natter_binary, raw_upgrade)
+                        check_private_payload, free_port, join, make_user,
+                        http_request, raw_upgrade)
 from test_durability import Postgres
+from test_lifecycle import run_natter
 from valkey_e2e import (Feed, Redis, check_increasing, is_chat, psql_rows, rest,
                         start_instances, stored_public)
 
@@ -864,17 +864,6 @@ def test_bad_presence_timeout_stops_startup(idp, shared_pg, value):
     assert result.returncode == 2, \
         f"exit code {result.returncode}, expected 2; stderr: {result.stderr!r}"
     one_line_naming(result.stderr, "presence-timeout")
-
-
-def run_natter(args: list[str], env: dict | None = None, timeout: float = 10):
-    binary = natter_binary()
-    if not binary.is_file():
-        pytest.fail(f"natter binary not found at {binary}")
-    try:
-        return subprocess.run([str(binary)] + args, env=clean_env(env), capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"natter {' '.join(args)} did not exit within {timeout}s")
 
 
 def one_line_naming(stderr: str, setting: str) -> None:
