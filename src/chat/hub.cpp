@@ -161,11 +161,14 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const ChatReques
   ChatMessage message{std::nullopt,    0,           from.user_id, from.username, request.channel,
                       request.message, now_micros()};
 
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (!has_channel_locked(request.channel)) {
     return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
   }
-  if (bus_) {  // the bus rate-checks and numbers it, and hands it back to deliver
+  if (bus_) {
+    // The bus rate-checks, numbers and orders it, and hands it back to deliver: nothing here
+    // to order, so it is encoded and queued outside the lock.
+    lock.unlock();
     bus_->publish(std::move(message), std::move(late));
     return std::nullopt;
   }
@@ -184,7 +187,7 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const ChatReques
 
 std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateRequest& request,
                                        CommitQueue::Refuse late) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   auto recipient = known_users_.find(request.recipient_id);
   if (recipient == known_users_.end()) {
     return ProtocolError{ErrorCode::unknown_recipient, "no such recipient", {}};
@@ -194,6 +197,7 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateReq
                          request.recipient_id, recipient->second,
                          request.message,      now_micros()};
   if (bus_) {
+    lock.unlock();
     bus_->publish(std::move(message), std::move(late));
     return std::nullopt;
   }
