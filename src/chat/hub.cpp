@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "chat/channel_name.hpp"
+
 namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
@@ -151,9 +153,10 @@ std::vector<UserStatus> Hub::local_users() const {
   return users;
 }
 
-bool Hub::has_channel_locked(std::string_view name) const {
-  return std::any_of(channels_.begin(), channels_.end(),
-                     [&](const Channel& c) { return c.name == name; });
+const Channel* Hub::find_channel_locked(std::string_view name) const {
+  auto it = std::find_if(channels_.begin(), channels_.end(),
+                         [&](const Channel& c) { return same_channel_name(c.name, name); });
+  return it == channels_.end() ? nullptr : &*it;
 }
 
 std::optional<ProtocolError> Hub::post(const Participant& from, const ChatRequest& request,
@@ -162,9 +165,9 @@ std::optional<ProtocolError> Hub::post(const Participant& from, const ChatReques
                       request.message, now_micros()};
 
   std::unique_lock lock(mutex_);
-  if (!has_channel_locked(request.channel)) {
-    return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
-  }
+  const Channel* channel = find_channel_locked(request.channel);
+  if (!channel) return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
+  message.channel = channel->name;  // delivered and stored under the channel's own spelling
   if (bus_) {
     // The bus rate-checks, numbers and orders it, and hands it back to deliver: nothing here
     // to order, so it is encoded and queued outside the lock.

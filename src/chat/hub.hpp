@@ -124,7 +124,8 @@ class Hub {
   void deliver_locked(const ChatMessage& message);
   void deliver_locked(const PrivateMessage& message);
   std::vector<UserStatus> connected_users_locked() const;
-  bool has_channel_locked(std::string_view name) const;
+  // The channel a client names, matched without regard to case; null when there is none.
+  const Channel* find_channel_locked(std::string_view name) const;
 
   HubSettings settings_;
   MessageCache& cache_;

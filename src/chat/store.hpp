@@ -98,7 +98,8 @@ class Store {
   // --- channels -------------------------------------------------------------------------
   // All channels, ordered by sort_order then id.
   virtual Result<std::vector<Channel>> channels() = 0;
-  // conflict when the name exists; invalid when name is empty or over 64 bytes, or the
+  // conflict when the name exists (compared without regard to case, chat/channel_name.hpp);
+  // invalid when name is empty or over 64 bytes, or the
   // description over 512 bytes. New channels go last.
   virtual Result<Channel> create_channel(const std::string& name,
                                          const std::string& description) = 0;
@@ -115,7 +116,8 @@ class Store {
   virtual Status upsert_user(const std::string& id, const std::string& username,
                              TimePoint seen_at) = 0;
   virtual Result<std::optional<std::string>> username_of(const std::string& id) = 0;
-  // Users whose username contains `fragment` (case-insensitive), ordered by username.
+  // Users whose username contains `fragment` (case-insensitive): the exact match first (a
+  // client that takes the first result gets the user it named), then by username.
   virtual Result<std::vector<UserRecord>> search_users(const std::string& fragment,
                                                        std::int64_t limit) = 0;
 

@@ -124,6 +124,22 @@ TEST_P(StoreConformance, CreatesChannelsLastAndValidatesThem) {
   EXPECT_EQ(channels[2].description.size(), 512u);
 }
 
+TEST_P(StoreConformance, RefusesChannelNamesThatDifferOnlyByCase) {
+  const auto general = ok(store().create_channel("general", ""));
+  const auto games = ok(store().create_channel("Games", ""));
+  EXPECT_EQ(error_kind(store().create_channel("General", "")), Kind::conflict);
+  EXPECT_EQ(error_kind(store().create_channel("GAMES", "")), Kind::conflict);
+  EXPECT_EQ(error_kind(store().update_channel({games.id, std::string("GENERAL"), std::nullopt})),
+            Kind::conflict);
+  // A channel may change the case of its own name, and non-ASCII letters are not folded.
+  ok(store().update_channel({general.id, std::string("General"), std::nullopt}));
+  ok(store().create_channel("\xC3\xA9t\xC3\xA9", ""));  // été
+  ok(store().create_channel("\xC3\x89t\xC3\xA9", ""));  // Été
+  const auto channels = ok(store().channels());
+  ASSERT_EQ(channels.size(), 4u);
+  EXPECT_EQ(channels[0].name, "General");
+}
+
 TEST_P(StoreConformance, UpdatesChannels) {
   const auto a = ok(store().create_channel("a", "first"));
   ok(store().create_channel("b", ""));
@@ -207,6 +223,21 @@ TEST_P(StoreConformance, KeepsAUserDirectory) {
   EXPECT_EQ(ok(store().search_users("", 1)).size(), 1u);
   EXPECT_EQ(ok(store().search_users("%", 50)).size(), 0u);
   EXPECT_EQ(error_kind(store().search_users("a", -1)), Kind::invalid);
+}
+
+TEST_P(StoreConformance, PutsTheExactUsernameFirst) {
+  ok(store().upsert_user("u-1", "Bobby", at(0)));
+  ok(store().upsert_user("u-2", "abob", at(1)));
+  ok(store().upsert_user("u-3", "bob", at(2)));
+  ok(store().upsert_user("u-4", "BOB", at(3)));
+  const auto found = ok(store().search_users("bob", 50));
+  ASSERT_EQ(found.size(), 4u);
+  EXPECT_EQ(found[0].id, "u-3");
+  EXPECT_EQ(found[1].username, "BOB");  // then by name, byte order
+  EXPECT_EQ(found[2].username, "Bobby");
+  EXPECT_EQ(found[3].username, "abob");
+  EXPECT_EQ(ok(store().search_users("bob", 1)).front().id, "u-3");  // not cut by the limit
+  EXPECT_EQ(ok(store().search_users("BOB", 50)).front().id, "u-4");
 }
 
 // --- messages --------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "chat/channel_name.hpp"
 #include "store/store_rules.hpp"
 
 namespace natter::store {
@@ -141,8 +142,9 @@ Result<std::vector<chat::UserRecord>> MemoryStore::search_users(const std::strin
     if (ascii_lower(user.username).find(needle) == std::string::npos) continue;
     found.push_back(chat::UserRecord{id, user.username, active_ban_locked(id, now).has_value()});
   }
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.username, a.id) < std::tie(b.username, b.id);
+  std::sort(found.begin(), found.end(), [&fragment](const auto& a, const auto& b) {
+    const bool a_exact = a.username == fragment, b_exact = b.username == fragment;
+    return std::tie(b_exact, a.username, a.id) < std::tie(a_exact, b.username, b.id);
   });
   if (static_cast<std::int64_t>(found.size()) > *capped) found.resize(*capped);
   return found;
@@ -399,8 +401,9 @@ std::vector<chat::Channel>::iterator MemoryStore::find_channel(std::int64_t id) 
 }
 
 bool MemoryStore::name_taken(const std::string& name, std::int64_t except_id) const {
-  return std::any_of(channels_.begin(), channels_.end(),
-                     [&](const chat::Channel& c) { return c.name == name && c.id != except_id; });
+  return std::any_of(channels_.begin(), channels_.end(), [&](const chat::Channel& c) {
+    return chat::same_channel_name(c.name, name) && c.id != except_id;
+  });
 }
 
 void MemoryStore::renumber_channels() {

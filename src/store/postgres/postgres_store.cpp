@@ -406,7 +406,7 @@ Result<std::vector<chat::UserRecord>> PostgresStore::search_users(const std::str
         "SELECT u.id, u.username, EXISTS (SELECT 1 FROM bans b WHERE b.banished_id = u.id "
         "AND NOT b.pardoned AND (b.\"end\" IS NULL OR b.\"end\" > natter_ts($1))) "
         "FROM users u WHERE strpos(lower(u.username), lower($2)) > 0 "
-        "ORDER BY u.username COLLATE \"C\", u.id COLLATE \"C\" LIMIT $3",
+        "ORDER BY u.username = $2 DESC, u.username COLLATE \"C\", u.id COLLATE \"C\" LIMIT $3",
         Params().add(to_micros(chat::now_micros())).add(fragment).add(*capped));
     if (!rows) return rows.error();
     return collect<chat::UserRecord>(*rows, [](const Rows& rs, int r) {

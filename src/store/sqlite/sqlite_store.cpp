@@ -374,7 +374,7 @@ Result<std::vector<chat::UserRecord>> SqliteStore::search_users(const std::strin
       "SELECT u.id, u.username, EXISTS (SELECT 1 FROM bans b WHERE b.banished_id = u.id "
       "AND b.pardoned = 0 AND (b.\"end\" IS NULL OR b.\"end\" > ?1)) "
       "FROM users u WHERE instr(lower(u.username), lower(?2)) > 0 "
-      "ORDER BY u.username, u.id LIMIT ?3");
+      "ORDER BY u.username = ?2 DESC, u.username, u.id LIMIT ?3");
   if (!statement) return statement.error();
   statement->bind(1, to_micros(chat::now_micros())).bind(2, fragment).bind(3, *capped);
   return collect<chat::UserRecord>(*statement, [](const Statement& row) {

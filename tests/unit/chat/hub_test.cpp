@@ -138,6 +138,21 @@ TEST_F(HubTest, ChatReachesEveryoneInOneOrder) {
   }
 }
 
+TEST_F(HubTest, ChannelNamesMatchWithoutRegardToCase) {
+  auto a = join(alice);
+  EXPECT_FALSE(hub.post(alice, ChatRequest{"General", "hi"}));
+  EXPECT_FALSE(hub.post(alice, ChatRequest{"RANDOM", "ho"}));
+  shards.run();
+  std::vector<std::string> channels;
+  for (auto& f : a->frames) {
+    if (f.at("type") == "chat_message") {
+      channels.emplace_back(f.at("payload").at("channel").as_string());
+    }
+  }
+  EXPECT_EQ(channels, (std::vector<std::string>{"general", "random"}));  // their own spelling
+  EXPECT_EQ(hub.post(alice, ChatRequest{"generál", "x"})->code, ErrorCode::unknown_channel);
+}
+
 TEST_F(HubTest, RefusedMessagesAreNotBroadcast) {
   auto a = join(alice);
   auto b = join(bob);

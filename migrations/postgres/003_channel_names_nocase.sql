@@ -1,0 +1,4 @@
+-- Channel names are matched without regard to case, so two channels may not differ only by
+-- case. lower() under the "C" collation folds ASCII letters only, as natter does
+-- (chat/channel_name.hpp).
+CREATE UNIQUE INDEX channels_name_nocase_idx ON channels (lower(name COLLATE "C"));
