@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/analytics_feed.hpp"
+#include "api/insecure_notice.hpp"
 #include "auth/jwks_client.hpp"
 #include "auth/key_set.hpp"
 #include "auth/token_signer.hpp"
@@ -95,8 +96,9 @@ int run(const natter::config::Settings& settings) {
     }
   }
 
-  cache::MemoryMessageCache message_cache(cache::MemoryCacheLimits{}, ids->max_public_cache_id,
-                                          ids->max_private_cache_id);
+  cache::MemoryMessageCache message_cache(
+      cache::MemoryCacheLimits{.recent_private_per_user = settings.limits.private_replay},
+      ids->max_public_cache_id, ids->max_private_cache_id);
   if (auto recent =
           store.public_after(std::max<std::int64_t>(0, ids->max_public_cache_id - 500), 500)) {
     for (const auto& m : *recent) message_cache.remember_public(m);
@@ -179,6 +181,7 @@ int run(const natter::config::Settings& settings) {
 
   api::AnalyticsFeed analytics(context, shards.context(0));
   analytics.start();
+  if (settings.api_insecure) api::warn_while_insecure(shards.context(0));
 
   net::Server server(context, shards);
   server.bind();

@@ -30,6 +30,11 @@ class MessageCache {
   virtual std::vector<ChatMessage> recent_public(std::int64_t since, std::size_t limit) = 0;
   // Recent private messages sent by or to `user_id`, oldest first.
   virtual std::vector<PrivateMessage> recent_private(std::string_view user_id) = 0;
+  // Whether the user's private history has been read from the store since start (so the
+  // cache holds their recent ones); if not, a connect reads it and hands it to
+  // warm_private, which merges it by cacheID with what arrived meanwhile.
+  virtual bool private_warm(std::string_view user_id) = 0;
+  virtual void warm_private(std::string_view user_id, std::span<const PrivateMessage> stored) = 0;
   // Forgets these public messages; returns the cacheIDs that were held.
   virtual std::vector<std::int64_t> remove_public(std::span<const std::int64_t> cache_ids) = 0;
 };

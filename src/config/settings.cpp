@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "cache/valkey/valkey_url.hpp"
+#include "chat/channel_name.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::config {
@@ -56,6 +57,12 @@ std::vector<std::string> to_list(const std::string& value) {
     start = end + 1;
   }
   return out;
+}
+
+bool to_bool(std::string_view flag, const std::string& value) {
+  if (value == "1" || value == "true" || value == "yes") return true;
+  if (value == "0" || value == "false" || value == "no" || value.empty()) return false;
+  bad(flag, value, "expected true or false");
 }
 
 std::chrono::seconds to_seconds(std::string_view flag, const std::string& value, int min = 1) {
@@ -137,8 +144,15 @@ const std::vector<Option>& options() {
        [](Settings& s, const std::string& v) {
          s.channels = to_list(v);
          if (s.channels.empty()) bad("channels", v, "at least one channel is needed");
-         for (const auto& c : s.channels) {
-           if (c.size() > 64) bad("channels", v, "a channel name is longer than 64 bytes");
+         for (std::size_t i = 0; i < s.channels.size(); ++i) {
+           if (s.channels[i].size() > 64) {
+             bad("channels", v, "a channel name is longer than 64 bytes");
+           }
+           for (std::size_t j = 0; j < i; ++j) {
+             if (chat::same_channel_name(s.channels[i], s.channels[j])) {
+               bad("channels", v, "two channel names differ only by case");
+             }
+           }
          }
        }},
       {"max-message-bytes", "4096", "longest chat message text, in bytes",
@@ -217,6 +231,22 @@ const std::vector<Option>& options() {
        [](Settings& s, const std::string& v) {
          s.token_leeway = to_seconds("token-leeway", v, 0);
        }},
+      {"token-expiry", "connect",
+       "connect (a token's exp is checked at the upgrade only, as OnRabble does) or enforce "
+       "(open connections are closed with 4001 at exp)",
+       [](Settings& s, const std::string& v) {
+         if (v == "connect") {
+           s.token_expiry = Settings::TokenExpiry::connect;
+         } else if (v == "enforce") {
+           s.token_expiry = Settings::TokenExpiry::enforce;
+         } else {
+           bad("token-expiry", v, "expected connect or enforce");
+         }
+       }},
+      {"api-insecure", "false",
+       "serve the REST routes without a token as if an admin called (OnRabble's dashboard on a "
+       "private network only)",
+       [](Settings& s, const std::string& v) { s.api_insecure = to_bool("api-insecure", v); }},
       {"shutdown-timeout", "10", "seconds a graceful shutdown may take",
        [](Settings& s, const std::string& v) {
          s.shutdown_timeout = to_seconds("shutdown-timeout", v);
@@ -249,15 +279,7 @@ const std::vector<Option>& options() {
        }},
       {"dev", "false",
        "development mode: natter signs its own tokens, served by GET /dev/token on loopback",
-       [](Settings& s, const std::string& v) {
-         if (v == "1" || v == "true" || v == "yes") {
-           s.dev = true;
-         } else if (v == "0" || v == "false" || v == "no" || v.empty()) {
-           s.dev = false;
-         } else {
-           bad("dev", v, "expected true or false");
-         }
-       }},
+       [](Settings& s, const std::string& v) { s.dev = to_bool("dev", v); }},
   };
   return all;
 }
@@ -284,6 +306,8 @@ std::string with_scheme(const std::string& host) {
 void apply_onrabble_names(Settings& s, const std::map<std::string, std::string>& given) {
   const auto keycloak = env_or_empty("KC_HOSTNAME");
   const auto realm = env_or_empty("REALM_NAME");
+  s.onrabble_keycloak_host = keycloak;
+  s.onrabble_realm = realm;
   if (!given.contains("oidc-issuer") && !keycloak.empty() && !realm.empty()) {
     s.oidc_issuer = with_scheme(keycloak) + "/realms/" + realm;
   }
@@ -295,8 +319,10 @@ void apply_onrabble_names(Settings& s, const std::map<std::string, std::string>&
       !given.contains("dashboard-client") && !web.empty()) {
     s.dashboard_client = web;
   }
-  if (auto host = env_or_empty("PUBLIC_HOSTNAME"); !given.contains("public-url") && !host.empty()) {
-    s.public_url = with_scheme(host);
+  // OnRabble serves chat at chat.PUBLIC_HOSTNAME.
+  if (auto host = env_or_empty("PUBLIC_HOSTNAME"); !host.empty()) {
+    s.onrabble_public_hostname = host;
+    if (!given.contains("public-url")) s.public_url = with_scheme("chat." + host);
   }
 }
 

@@ -26,6 +26,8 @@ struct Limits {
   std::chrono::seconds handshake_timeout{10};  // HTTP request and WebSocket upgrade
   std::chrono::seconds idle_timeout{60};       // no pong to our pings for this long: dead
   std::size_t max_http_body_bytes = 1u << 20;
+  // Private messages replayed per user on connect: a conversation's recent past, cheap to send.
+  std::size_t private_replay = 200;
 };
 
 struct Settings {
@@ -52,6 +54,14 @@ struct Settings {
   std::chrono::seconds jwks_refresh{300};
   std::chrono::seconds jwks_min_refetch{30};
   std::chrono::seconds token_leeway{30};
+  // connect: a token's exp is checked at the upgrade only (OnRabble's clients never refresh);
+  // enforce: an open connection is closed with 4001 at exp (plus the leeway). A connection
+  // that has sent refresh_token is held to its latest token's exp either way.
+  enum class TokenExpiry { connect, enforce };
+  TokenExpiry token_expiry = TokenExpiry::connect;
+  // The REST routes served without a token as if an admin called (OnRabble's dashboard, on a
+  // private network only).
+  bool api_insecure = false;
   std::chrono::seconds shutdown_timeout{10};
   std::chrono::seconds analytics_interval{10};
   std::size_t threads = 0;  // 0: one per core
@@ -59,6 +69,11 @@ struct Settings {
   std::string log_level = "info";
   std::string log_format = "human";
   std::string public_url;
+  // OnRabble's PUBLIC_HOSTNAME and KC_HOSTNAME/REALM_NAME, kept as given: /discovery serves
+  // OnRabble's scheme-less URLs from them.
+  std::string onrabble_public_hostname;
+  std::string onrabble_keycloak_host;
+  std::string onrabble_realm;
   std::string server_name = "natter";
   // Origins allowed to call the REST API from a browser (CORS); empty: none, "*": any.
   std::vector<std::string> cors_origins;

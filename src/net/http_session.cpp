@@ -61,26 +61,54 @@ std::string http_base(const ServerContext& context, const Request& request,
   return url;
 }
 
+std::string without_scheme(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  return std::string(url);
+}
+
+// /discovery in OnRabble's form: its Qt client prepends https:// to auth_url, token_url and
+// health_url, so those carry no scheme; health_url is the identity provider's health. Extra
+// fields give the same endpoints as full URLs, for clients that want them.
 Response discovery(const ServerContext& context, const Request& request, std::string_view scheme) {
   const auto& s = context.settings;
   std::string issuer = s.oidc_issuer;
   while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
-  std::string auth_url, token_url;
+  const std::string base = http_base(context, request, scheme);
+  std::string auth_endpoint, token_endpoint;  // full URLs
+  std::string auth_url, token_url, health_url;
   if (s.dev) {
-    auth_url = token_url = http_base(context, request, scheme) + "/dev/token";
+    auth_endpoint = token_endpoint = base + "/dev/token";
+    auth_url = token_url = without_scheme(auth_endpoint);
+    health_url = without_scheme(base + "/healthz");
   } else if (!issuer.empty()) {
-    auth_url = issuer + "/protocol/openid-connect/auth";
-    token_url = issuer + "/protocol/openid-connect/token";
+    auth_endpoint = issuer + "/protocol/openid-connect/auth";
+    token_endpoint = issuer + "/protocol/openid-connect/token";
+    // OnRabble: KC_HOSTNAME/realms/REALM_NAME/..., KC_HOSTNAME/health.
+    std::string keycloak = without_scheme(s.onrabble_keycloak_host);
+    std::string realm_base = without_scheme(issuer);
+    if (!keycloak.empty() && !s.onrabble_realm.empty()) {
+      realm_base = keycloak + "/realms/" + s.onrabble_realm;
+    } else if (keycloak.empty()) {
+      const auto realms = realm_base.find("/realms/");
+      keycloak = realm_base.substr(0, realms != std::string::npos ? realms : realm_base.find('/'));
+    }
+    auth_url = realm_base + "/protocol/openid-connect/auth";
+    token_url = realm_base + "/protocol/openid-connect/token";
+    health_url = keycloak + "/health";
   }
-  return json_response(
-      request, http::status::ok,
-      json::object{{"auth_url", auth_url},
-                   {"chat_client", s.chat_client},
-                   {"chat_url", websocket_url(context, request, scheme)},
-                   {"token_url", token_url},
-                   {"health_url", http_base(context, request, scheme) + "/healthz"},
-                   {"server_name", s.server_name},
-                   {"server_id", context.server_id}});
+  return json_response(request, http::status::ok,
+                       json::object{{"auth_url", auth_url},
+                                    {"chat_client", s.chat_client},
+                                    {"chat_url", websocket_url(context, request, scheme)},
+                                    {"token_url", token_url},
+                                    {"health_url", health_url},
+                                    {"server_name", s.server_name},
+                                    {"server_id", context.server_id},
+                                    {"authorization_endpoint", auth_endpoint},
+                                    {"token_endpoint", token_endpoint},
+                                    {"server_health_url", base + "/healthz"}});
 }
 
 bool valid_dev_username(std::string_view name) {
@@ -306,6 +334,21 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
         res.keep_alive(false);
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
         co_return;
+      }
+      // The user's private history, read from the store on their first connect since start
+      // (the cache starts empty of it after a restart). A store failure only costs the replay.
+      if (!identity.subject.empty() && !context.cache.private_warm(identity.subject)) {
+        auto history_query = [&context, id = identity.subject] {
+          return context.store.recent_private(
+              id, static_cast<std::int64_t>(context.settings.limits.private_replay));
+        };
+        auto stored = co_await on_worker(context.workers, std::move(history_query));
+        if (stored && *stored) {
+          context.cache.warm_private(identity.subject, **stored);
+        } else {
+          spdlog::warn("store: could not read the private history of user={} id={}",
+                       identity.username, identity.subject);
+        }
       }
       std::vector<chat::ChatMessage> older;
       if (decision.since) {

@@ -10,6 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <span>
 
+#include "net/token_check.hpp"
 #include "net/worker_call.hpp"
 
 namespace natter::net {
@@ -62,6 +63,7 @@ WebSocketSession::WebSocketSession(ServerContext& context, tcp::socket socket,
       identity_(std::move(identity)),
       remote_(std::move(remote)),
       reader_(context.settings.limits.max_frame_bytes),
+      expiry_enforced_(context.settings.token_expiry == config::Settings::TokenExpiry::enforce),
       writer_wake_(socket_.get_executor()),
       watchdog_timer_(socket_.get_executor()) {
   reader_.append(early_bytes);
@@ -259,7 +261,7 @@ asio::awaitable<void> WebSocketSession::handle(std::string_view text) {
     context_.metrics.frames_out(chat::OutKind::pong, 1);
     reply(chat::encode_pong());
   } else if (auto* refresh = std::get_if<chat::RefreshTokenRequest>(&*parsed.request)) {
-    refresh_token(refresh->token, parsed.ref);
+    co_await refresh_token(refresh->token, parsed.ref);
   }
   if (error) refuse(*error, parsed.ref);
 }
@@ -290,20 +292,22 @@ chat::CommitQueue::Refuse WebSocketSession::late_refusal(const std::string& ref)
   };
 }
 
-void WebSocketSession::refresh_token(const std::string& token, std::string_view ref) {
-  auto result = context_.verifier.verify(token, std::chrono::system_clock::now());
+asio::awaitable<void> WebSocketSession::refresh_token(std::string token, std::string ref) {
+  // The upgrade's check: a key rotated in since the last fetch is fetched, not refused.
+  auto result = co_await check_token(context_, token);
   if (!result.ok()) {
     refuse({ErrorCode::invalid_message,
             fmt::format("refresh token refused: {}", auth::describe(result.error)),
             {}},
            ref);
-    return;
+    co_return;
   }
   if (result.identity->subject != identity_.subject) {
     refuse({ErrorCode::token_subject_mismatch, "the new token is for another user", {}}, ref);
-    return;
+    co_return;
   }
   identity_.expires_at = result.identity->expires_at;
+  expiry_enforced_ = true;   // refreshed: held to its latest token in every mode
   watchdog_timer_.cancel();  // the watchdog re-arms with the new time
   spdlog::debug("user={} conn={} refreshed its token", participant_.username,
                 participant_.connection_id);
@@ -448,16 +452,19 @@ asio::awaitable<void> WebSocketSession::watchdog() {
         send(ping_frame());
         last_ping_ = now;
       }
-      if (std::chrono::system_clock::now() >= identity_.expires_at) {
-        spdlog::info("user={} conn={} token expired: closing 4001", participant_.username,
-                     participant_.connection_id);
-        close(CloseCode::token_expired, "token expired");
-        continue;
-      }
       wake = last_received_ + (last_ping_ > last_received_ ? idle : idle / 2);
-      const auto expiry = now + std::chrono::duration_cast<Clock::duration>(
-                                    identity_.expires_at - std::chrono::system_clock::now());
-      wake = std::min(wake, expiry);
+      if (expiry_enforced_) {
+        // The rule of the door: exp plus the clock-skew leeway.
+        const auto expires = identity_.expires_at + context_.settings.token_leeway;
+        const auto left = expires - std::chrono::system_clock::now();
+        if (left <= std::chrono::system_clock::duration::zero()) {
+          spdlog::info("user={} conn={} token expired: closing 4001", participant_.username,
+                       participant_.connection_id);
+          close(CloseCode::token_expired, "token expired");
+          continue;
+        }
+        wake = std::min(wake, now + std::chrono::duration_cast<Clock::duration>(left));
+      }
     }
     watchdog_timer_.expires_at(wake);
     co_await watchdog_timer_.async_wait(asio::as_tuple(use_awaitable));

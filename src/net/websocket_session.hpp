@@ -51,14 +51,15 @@ class WebSocketSession final : public chat::Connection,
   boost::asio::awaitable<void> read_loop();
   // Writes what is queued, all of it per write; then the close frame, if one is due.
   boost::asio::awaitable<void> write_loop();
-  // One timer for every deadline: keep-alive pings, the idle limit, token expiry, and the
+  // One timer for every deadline: keep-alive pings, the idle limit, token expiry (when
+  // enforced), and the
   // wait for the peer's close reply.
   boost::asio::awaitable<void> watchdog();
   boost::asio::awaitable<void> handle(std::string_view text);
   boost::asio::awaitable<std::optional<chat::ProtocolError>> post_private(
       const chat::PrivateRequest& request, const std::string& ref);
   chat::CommitQueue::Refuse late_refusal(const std::string& ref);
-  void refresh_token(const std::string& token, std::string_view ref);
+  boost::asio::awaitable<void> refresh_token(std::string token, std::string ref);
   void reply(const chat::Frame& frame);
   void refuse(const chat::ProtocolError& error, std::string_view ref);
   // Queues the close frame (dropping what is queued but not yet written) and starts the
@@ -75,6 +76,9 @@ class WebSocketSession final : public chat::Connection,
   auth::Identity identity_;
   std::string remote_;
   WsReader reader_;
+  // Whether the token's exp closes this connection (4001): NATTER_TOKEN_EXPIRY=enforce, or
+  // once it has sent refresh_token.
+  bool expiry_enforced_;
 
   std::vector<chat::Frame> queue_;  // [queue_head_, end) waits; the rest is being written
   std::size_t queue_head_ = 0;

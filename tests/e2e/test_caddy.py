@@ -189,7 +189,7 @@ async def test_chat_and_rest_through_caddy_over_tls(start_natter, start_caddy, i
     status, _, doc = caddy.get_json("/discovery")
     assert status == 200
     assert doc["chat_url"] == f"wss://{SITE}:{caddy.https_port}/ws", doc
-    assert doc["health_url"] == f"https://{SITE}:{caddy.https_port}/healthz", doc
+    assert doc["server_health_url"] == f"https://{SITE}:{caddy.https_port}/healthz", doc
 
     # Only the test client trusts Caddy's CA: without it the handshake fails.
     with pytest.raises(ssl.SSLCertVerificationError):

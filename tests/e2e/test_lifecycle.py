@@ -196,13 +196,15 @@ async def test_onrabble_deployment_variables_are_honoured(start_natter, idp):
         "NATTER_LISTEN": f"127.0.0.1:{port}", "NATTER_THREADS": "2",
         "KC_HOSTNAME": f"http://127.0.0.1:{idp.port}", "REALM_NAME": "natter",
         "CHAT_CLIENT_NAME": "TermChat", "WEB_CLIENT_NAME": "AdminBoard",
-        "PUBLIC_HOSTNAME": "chat.example.org"})
+        "PUBLIC_HOSTNAME": "example.org"})
     assert idp.issuer == f"http://127.0.0.1:{idp.port}/realms/natter"
     status, _, doc = http_json(natter.port, "/discovery")
     assert status == 200
     assert doc["chat_client"] == "TermChat"
     assert doc["chat_url"] == "wss://chat.example.org/ws"
-    assert doc["auth_url"] == idp.issuer + "/protocol/openid-connect/auth"
+    # OnRabble's form: no scheme (its client prepends https://), chat at chat.PUBLIC_HOSTNAME.
+    assert doc["auth_url"] == f"127.0.0.1:{idp.port}/realms/natter/protocol/openid-connect/auth"
+    assert doc["authorization_endpoint"] == idp.issuer + "/protocol/openid-connect/auth"
     alice = await join(natter, idp, make_user("alice", azp="TermChat"))
     board = await join(natter, idp, make_user("boss", azp="AdminBoard"))
     users = board.seq("connected_users")["payload"]["users"]

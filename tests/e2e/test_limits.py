@@ -210,8 +210,13 @@ async def test_slow_client_is_dropped_and_others_get_everything(start_natter, id
 
 
 # --- token expiry and refresh -------------------------------------------------------------------
+# With NATTER_TOKEN_EXPIRY=enforce and no leeway (connect, the default, is in test_onrabble.py).
 
-async def test_expired_token_closes_4001(natter, idp):
+ENFORCE = ("--token-expiry", "enforce", "--token-leeway", "0")
+
+
+async def test_expired_token_closes_4001(start_natter, idp):
+    natter = start_natter(*ENFORCE)
     alice, bob = make_user("alice"), make_user("bob")
     claims_exp = int(time.time()) + 3
     a = await join(natter, idp, alice, token=idp.token(alice, exp=claims_exp))
@@ -223,7 +228,8 @@ async def test_expired_token_closes_4001(natter, idp):
     await b.expect_status(alice, False)
 
 
-async def test_refresh_token_extends_the_session(natter, idp):
+async def test_refresh_token_extends_the_session(start_natter, idp):
+    natter = start_natter(*ENFORCE)
     alice, bob = make_user("alice"), make_user("bob")
     first_exp = int(time.time()) + 3
     a = await join(natter, idp, alice, token=idp.token(alice, exp=first_exp))
@@ -236,7 +242,8 @@ async def test_refresh_token_extends_the_session(natter, idp):
     check_chat_message(await b.recv(), alice, "still here")
 
 
-async def test_refused_refresh_does_not_extend(natter, idp):
+async def test_refused_refresh_does_not_extend(start_natter, idp):
+    natter = start_natter(*ENFORCE)
     alice = make_user("alice")
     first_exp = int(time.time()) + 4
     a = await join(natter, idp, alice, token=idp.token(alice, exp=first_exp))
@@ -245,6 +252,18 @@ async def test_refused_refresh_does_not_extend(natter, idp):
     check_error(await a.recv(), "invalid_message")
     assert await wait_closed(a.ws, 10) == 4001
     assert time.time() >= first_exp - 1
+
+
+async def test_the_expiry_timer_applies_the_leeway(start_natter, idp):
+    """A token 2 s past exp is let in by the leeway; the timer must not close it at once."""
+    natter = start_natter("--token-expiry", "enforce", "--token-leeway", "4")
+    alice = make_user("alice")
+    exp = int(time.time()) - 2
+    a = await join(natter, idp, alice, token=idp.token(alice, exp=exp))
+    await a.no_message(1.0)
+    await a.ping()
+    assert await wait_closed(a.ws, 10) == 4001
+    assert time.time() >= exp + 4 - 1
 
 
 # --- idle peers ---------------------------------------------------------------------------------

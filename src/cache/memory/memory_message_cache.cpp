@@ -36,18 +36,42 @@ void MemoryMessageCache::remember_private(const chat::PrivateMessage& message) {
   if (message.recipient_id != message.owner_id) remember_for(message.recipient_id, message);
 }
 
-void MemoryMessageCache::remember_for(const std::string& user_id,
-                                      const chat::PrivateMessage& message) {
+MemoryMessageCache::PrivateHistory& MemoryMessageCache::history_of(std::string_view user_id) {
   auto it = private_.find(user_id);
   if (it == private_.end()) {
     if (private_.size() >= limits_.max_private_users) {
-      // Forget the history of some user to stay bounded; the store keeps it for good.
+      // Forget the history of some user to stay bounded; the store keeps it for good, and
+      // their next connect reads it again.
       private_.erase(private_.begin());
     }
-    it = private_.emplace(user_id, std::deque<chat::PrivateMessage>{}).first;
+    it = private_.emplace(std::string(user_id), PrivateHistory{}).first;
   }
-  it->second.push_back(message);
-  while (it->second.size() > limits_.recent_private_per_user) it->second.pop_front();
+  return it->second;
+}
+
+void MemoryMessageCache::remember_for(std::string_view user_id,
+                                      const chat::PrivateMessage& message) {
+  auto& messages = history_of(user_id).messages;
+  // Kept in cacheID order; a late arrival (warming from Valkey) is put in its place.
+  auto at = std::upper_bound(
+      messages.begin(), messages.end(), message.cache_id,
+      [](std::int64_t id, const chat::PrivateMessage& m) { return id < m.cache_id; });
+  if (at != messages.begin() && std::prev(at)->cache_id == message.cache_id) return;
+  messages.insert(at, message);
+  while (messages.size() > limits_.recent_private_per_user) messages.pop_front();
+}
+
+bool MemoryMessageCache::private_warm(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  auto it = private_.find(user_id);
+  return it != private_.end() && it->second.warm;
+}
+
+void MemoryMessageCache::warm_private(std::string_view user_id,
+                                      std::span<const chat::PrivateMessage> stored) {
+  std::lock_guard lock(mutex_);
+  for (const auto& message : stored) remember_for(user_id, message);
+  history_of(user_id).warm = true;
 }
 
 std::int64_t MemoryMessageCache::oldest_public_id() {
@@ -70,7 +94,7 @@ std::vector<chat::PrivateMessage> MemoryMessageCache::recent_private(std::string
   std::lock_guard lock(mutex_);
   auto it = private_.find(user_id);
   if (it == private_.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  return {it->second.messages.begin(), it->second.messages.end()};
 }
 
 std::vector<std::int64_t> MemoryMessageCache::remove_public(

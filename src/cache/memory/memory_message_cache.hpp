@@ -30,18 +30,26 @@ class MemoryMessageCache final : public chat::MessageCache {
   std::int64_t oldest_public_id() override;
   std::vector<chat::ChatMessage> recent_public(std::int64_t since, std::size_t limit) override;
   std::vector<chat::PrivateMessage> recent_private(std::string_view user_id) override;
+  bool private_warm(std::string_view user_id) override;
+  void warm_private(std::string_view user_id,
+                    std::span<const chat::PrivateMessage> stored) override;
   std::vector<std::int64_t> remove_public(std::span<const std::int64_t> cache_ids) override;
 
  private:
-  void remember_for(const std::string& user_id, const chat::PrivateMessage& message);
+  struct PrivateHistory {
+    std::deque<chat::PrivateMessage> messages;  // oldest first, by cacheID
+    bool warm = false;                          // the store's history merged in
+  };
+  // The user's history, made (and the oldest other user's forgotten, to stay bounded) if new.
+  PrivateHistory& history_of(std::string_view user_id);
+  void remember_for(std::string_view user_id, const chat::PrivateMessage& message);
 
   MemoryCacheLimits limits_;
   std::mutex mutex_;
   std::int64_t last_public_id_;
   std::int64_t last_private_id_;
   std::deque<chat::ChatMessage> public_;
-  std::unordered_map<std::string, std::deque<chat::PrivateMessage>, StringHash, std::equal_to<>>
-      private_;
+  std::unordered_map<std::string, PrivateHistory, StringHash, std::equal_to<>> private_;
 };
 
 }  // namespace natter::cache

@@ -73,6 +73,22 @@ TEST(MemoryMessageCache, StartsAboveStoredIdsAndKeepsOrderWhenWarmed) {
   EXPECT_EQ(recent[2].cache_id, 41);
 }
 
+TEST(MemoryMessageCache, WarmsAUsersPrivateHistoryFromTheStoreOnce) {
+  MemoryMessageCache cache(MemoryCacheLimits{10, 3, 10});
+  auto whisper = [](std::int64_t id) {
+    return chat::PrivateMessage{id, id, "a", "alice", "b", "bob", "w", {}};
+  };
+  EXPECT_FALSE(cache.private_warm("b"));
+  cache.remember_private(whisper(5));  // delivered while the store was being read
+  const std::vector<chat::PrivateMessage> stored{whisper(2), whisper(3), whisper(4), whisper(5)};
+  cache.warm_private("b", stored);
+  EXPECT_TRUE(cache.private_warm("b"));
+  EXPECT_FALSE(cache.private_warm("a"));  // its sender's history is read on its own connect
+  std::vector<std::int64_t> ids;
+  for (const auto& m : cache.recent_private("b")) ids.push_back(m.cache_id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{3, 4, 5}));  // merged once, newest kept
+}
+
 TEST(MemoryRateLimiter, AllowsTheLimitPerSlidingWindow) {
   MemoryRateLimiter limiter({3, 10});
   auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
