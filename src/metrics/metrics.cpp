@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <string_view>
 
+#include "common/build_info.hpp"
+#include "metrics/process_metrics.hpp"
+
 namespace natter::metrics {
 namespace {
 
@@ -33,6 +36,13 @@ auto index(T value) {
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& r = *registry_;
+
+  prometheus::BuildGauge()
+      .Name("natter_build_info")
+      .Help("Always 1; the labels say which natter this is")
+      .Register(r)
+      .Add({{"version", std::string(natter::version())}, {"commit", std::string(natter::commit())}})
+      .Set(1);
 
   auto& open = prometheus::BuildGauge()
                    .Name("natter_connections_open")
@@ -146,7 +156,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 Metrics::~Metrics() = default;
 
 std::string Metrics::scrape() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  return prometheus::TextSerializer().Serialize(registry_->Collect()) + process_metrics_text();
 }
 
 void Metrics::connection_opened(ClientKind kind) {
