@@ -184,10 +184,14 @@ int run(const natter::config::Settings& settings) {
   if (settings.api_insecure) api::warn_while_insecure(shards.context(0));
 
   net::Server server(context, shards);
+  server.on_hangup([&jwks] {
+    if (jwks) jwks->reload();
+  });
   server.bind();
   auto endpoint = server.local_endpoint();
-  spdlog::info("natter listening on {}:{} with {} shards, store {}", endpoint.address().to_string(),
-               endpoint.port(), threads, config::redact_url(settings.database_url));
+  spdlog::info("{} listening on {}:{} with {} shards, store {}", config::version_text(),
+               endpoint.address().to_string(), endpoint.port(), threads,
+               config::redact_url(settings.database_url));
   if (auto scrape = server.metrics_endpoint()) {
     spdlog::info("metrics on {}:{}/metrics", scrape->address().to_string(), scrape->port());
   }
@@ -213,6 +217,7 @@ int main(int argc, char** argv) {
     auto settings = natter::config::load_settings(argc, argv);
     if (!settings) return 0;
     natter::configure_logging(settings->log_format, settings->log_level);
+    for (const auto& warning : settings->warnings) spdlog::warn("{}", warning);
     return run(*settings);
   } catch (const natter::config::ConfigError& e) {
     std::fprintf(stderr, "natter: %s\n", e.what());

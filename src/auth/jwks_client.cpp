@@ -151,6 +151,15 @@ void JwksClient::refetch(std::function<void(bool fetched)> done) {
   wake_.notify_one();
 }
 
+void JwksClient::reload() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    refetch_wanted_ = true;
+  }
+  wake_.notify_one();
+}
+
 void JwksClient::run() {
   auto retry = kFirstRetry;
   bool fetched = fetch_and_report();

@@ -41,6 +41,8 @@ class JwksClient {
   // after a fetch completes (true if it succeeded), or at once with false when a fetch is
   // throttled by min_refetch_interval and none is pending.
   void refetch(std::function<void(bool fetched)> done);
+  // Fetches now, whatever the throttle says (an operator asked, with SIGHUP). Never blocks.
+  void reload();
 
  private:
   void run();

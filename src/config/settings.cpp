@@ -2,7 +2,9 @@
 #include "config/settings.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <boost/url/parse.hpp>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -12,6 +14,7 @@
 
 #include "cache/valkey/valkey_url.hpp"
 #include "chat/channel_name.hpp"
+#include "common/build_info.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::config {
@@ -331,7 +334,8 @@ void apply_onrabble_names(Settings& s, const std::map<std::string, std::string>&
 std::string help_text() {
   std::string out =
       "natter: a self-hostable real-time chat server\n\n"
-      "usage: natter [--SETTING VALUE]... [--dev]\n\n"
+      "usage: natter [--SETTING VALUE]... [--dev]\n"
+      "       natter --version | --help\n\n"
       "Every setting is also read from the environment variable shown; flags win.\n"
       "OnRabble's KC_HOSTNAME + REALM_NAME (issuer), CHAT_CLIENT_NAME, WEB_CLIENT_NAME and\n"
       "PUBLIC_HOSTNAME are honoured when the matching NATTER_ setting is not given.\n\n";
@@ -343,6 +347,12 @@ std::string help_text() {
   return out;
 }
 
+std::string version_text() {
+  const auto commit = natter::commit();
+  return commit.empty() ? fmt::format("natter {}", natter::version())
+                        : fmt::format("natter {} ({})", natter::version(), commit);
+}
+
 std::string redact_url(const std::string& url) {
   const auto scheme = url.find("://");
   const auto at = url.find('@');
@@ -350,6 +360,63 @@ std::string redact_url(const std::string& url) {
   const auto colon = url.find(':', scheme + 3);
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+// Edit distance, for "did you mean" on a mistyped variable.
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// A warning for every NATTER_* variable that is not a setting (a typo is otherwise silent).
+std::vector<std::string> unknown_variables() {
+  std::vector<std::string> warnings;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string_view variable(*entry);
+    variable = variable.substr(0, variable.find('='));
+    if (!variable.starts_with("NATTER_")) continue;
+    const Option* closest = nullptr;
+    std::size_t best = 3;  // suggest only what is at most two edits away
+    bool known = false;
+    for (const auto& o : options()) {
+      const auto name = env_name(o.name);
+      if (name == variable) {
+        known = true;
+        break;
+      }
+      if (const auto d = distance(variable, name); d < best) {
+        best = d;
+        closest = &o;
+      }
+    }
+    if (known) continue;
+    warnings.push_back(
+        closest ? fmt::format("{} is not a setting (ignored); did you mean {}?", variable,
+                              env_name(closest->name))
+                : fmt::format("{} is not a setting (ignored); natter --help lists them", variable));
+  }
+  return warnings;
+}
+
+// An http(s) URL with a host, or the setting is refused.
+void check_http_url(std::string_view flag, const std::string& value) {
+  if (value.empty()) return;
+  auto url = boost::urls::parse_absolute_uri(value);
+  if (!url) bad(flag, value, "not a URL");
+  if (url->scheme() != "http" && url->scheme() != "https") {
+    bad(flag, value, "expected an http:// or https:// URL");
+  }
+  if (url->encoded_host().empty()) bad(flag, value, "the URL has no host");
 }
 
 std::optional<Settings> load_settings(int argc, char** argv) {
@@ -361,6 +428,10 @@ std::optional<Settings> load_settings(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << help_text();
+      return std::nullopt;
+    }
+    if (arg == "--version") {
+      std::cout << version_text() << '\n';
       return std::nullopt;
     }
     if (arg.rfind("--", 0) != 0) throw ConfigError(fmt::format("unexpected argument '{}'", arg));
@@ -390,6 +461,10 @@ std::optional<Settings> load_settings(int argc, char** argv) {
     if (it != values.end()) o.apply(settings, it->second);
   }
   apply_onrabble_names(settings, values);
+  // The issuer may come from KC_HOSTNAME + REALM_NAME: checked once it is known.
+  check_http_url("jwks-url", settings.jwks_url);
+  check_http_url("oidc-issuer", settings.oidc_issuer);
+  settings.warnings = unknown_variables();
   if (!settings.dev && settings.jwks_url.empty() && settings.oidc_issuer.empty()) {
     throw ConfigError(
         "NATTER_JWKS_URL (--jwks-url) or NATTER_OIDC_ISSUER (--oidc-issuer) is required "

@@ -80,6 +80,8 @@ struct Settings {
   // Reverse proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto are believed; empty: none.
   std::vector<std::string> trusted_proxies;
   Limits limits;
+  // What start-up should warn about (unknown NATTER_* variables); logged once logging is set.
+  std::vector<std::string> warnings;
 };
 
 class ConfigError : public std::runtime_error {
@@ -88,10 +90,11 @@ class ConfigError : public std::runtime_error {
 };
 
 // Reads the environment and argv. Throws ConfigError naming the bad setting.
-// Returns nullopt when --help was asked for (the help text is then printed).
+// Returns nullopt when --help or --version was asked for (and printed).
 std::optional<Settings> load_settings(int argc, char** argv);
 
 std::string help_text();
+std::string version_text();  // "natter 0.1.0 (abc123def456)"
 
 // A URL fit for logs: any password in it replaced by "***".
 std::string redact_url(const std::string& url);

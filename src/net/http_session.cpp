@@ -13,6 +13,7 @@
 #include "api/api.hpp"
 #include "api/http_json.hpp"
 #include "api/store_call.hpp"
+#include "common/build_info.hpp"
 #include "net/forwarded.hpp"
 #include "net/metrics_endpoint.hpp"
 #include "net/upgrade_auth.hpp"
@@ -108,7 +109,8 @@ Response discovery(const ServerContext& context, const Request& request, std::st
                                     {"server_id", context.server_id},
                                     {"authorization_endpoint", auth_endpoint},
                                     {"token_endpoint", token_endpoint},
-                                    {"server_health_url", base + "/healthz"}});
+                                    {"server_health_url", base + "/healthz"},
+                                    {"version", natter::version()}});
 }
 
 bool valid_dev_username(std::string_view name) {

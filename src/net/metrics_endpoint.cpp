@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "api/http_json.hpp"
+#include "net/listen_address.hpp"
 
 namespace natter::net {
 namespace asio = boost::asio;
@@ -75,9 +76,7 @@ MetricsListener::MetricsListener(asio::io_context& ioc, const metrics::Metrics& 
 
 void MetricsListener::bind(const std::string& host, std::uint16_t port) {
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) throw std::runtime_error("NATTER_METRICS_LISTEN: '" + host + "' is not an IP address");
-  tcp::endpoint endpoint(address, port);
+  const tcp::endpoint endpoint = listen_endpoint("NATTER_METRICS_LISTEN", host, port);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint, ec);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "net/http_session.hpp"
+#include "net/listen_address.hpp"
 
 namespace natter::net {
 namespace asio = boost::asio;
@@ -52,9 +53,7 @@ Server::Server(ServerContext& context, Shards& shards)
 void Server::bind() {
   const auto& s = context_.settings;
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(s.listen_host, ec);
-  if (ec) throw std::runtime_error("NATTER_LISTEN: '" + s.listen_host + "' is not an IP address");
-  tcp::endpoint endpoint(address, s.listen_port);
+  const tcp::endpoint endpoint = listen_endpoint("NATTER_LISTEN", s.listen_host, s.listen_port);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint, ec);
@@ -105,6 +104,8 @@ int Server::run() {
   signals.async_wait([this](boost::system::error_code ec, int signal_number) {
     if (!ec) begin_shutdown(signal_number);
   });
+  asio::signal_set hangups(shards_.context(0), SIGHUP);
+  wait_for_hangup(hangups);
   accept_next();
   if (metrics_listener_) metrics_listener_->start();
 
@@ -122,6 +123,16 @@ int Server::run() {
   for (std::size_t i = 1; i < shards_.size(); ++i) shards_.context(i).stop();
   threads.clear();
   return 0;
+}
+
+void Server::wait_for_hangup(asio::signal_set& hangups) {
+  hangups.async_wait([this, &hangups](boost::system::error_code ec, int) {
+    if (ec) return;
+    // natter logs to stderr (the journal under systemd), so there is no log file to reopen.
+    spdlog::info("SIGHUP: reloading the identity provider's keys");
+    if (on_hangup_) on_hangup_();
+    wait_for_hangup(hangups);
+  });
 }
 
 void Server::begin_shutdown(int signal_number) {

@@ -7,8 +7,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -44,9 +46,12 @@ class Server {
   std::optional<boost::asio::ip::tcp::endpoint> metrics_endpoint() const;
   // Runs every shard until a graceful shutdown completes. Returns the exit code.
   int run();
+  // Called (on shard 0) on every SIGHUP, after its log line: reload what can be reloaded.
+  void on_hangup(std::function<void()> reload) { on_hangup_ = std::move(reload); }
 
  private:
   void accept_next();
+  void wait_for_hangup(boost::asio::signal_set& hangups);
   void begin_shutdown(int signal_number);
   void close_next_batch();
   void check_drained();
@@ -61,6 +66,7 @@ class Server {
   std::unique_ptr<boost::asio::steady_timer> close_timer_;
   std::chrono::steady_clock::duration close_interval_{};
   std::size_t next_close_batch_ = 0;
+  std::function<void()> on_hangup_;
 };
 
 }  // namespace natter::net

@@ -1,0 +1,116 @@
+"""What an operator meets: the version everywhere, the process_* metrics, bad settings that
+stop start-up (URLs) or are warned about (unknown NATTER_* variables), host names to listen
+on, and SIGHUP."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from natter_e2e import clean_env, free_port, http_json, http_request, join, make_user, \
+    natter_binary
+
+VERSION_RE = re.compile(r"^natter (\d+\.\d+\.\d+)( \(([0-9a-f]{12})(-dirty)?\))?$")
+
+
+def version_line() -> str:
+    out = subprocess.run([str(natter_binary()), "--version"], capture_output=True, text=True,
+                         timeout=10, env=clean_env())
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_version_flag_names_the_version_and_the_commit():
+    line = version_line()
+    match = VERSION_RE.match(line)
+    assert match, line
+    cmake = (natter_binary().parents[2] / "CMakeLists.txt").read_text()
+    assert f"project(natter VERSION {match.group(1)} " in cmake
+    head = subprocess.run(["git", "-C", str(natter_binary().parents[2]), "rev-parse", "HEAD"],
+                          capture_output=True, text=True)
+    if head.returncode == 0 and match.group(3):  # built from a checkout
+        assert head.stdout.startswith(match.group(3))
+
+
+def test_the_version_is_in_discovery_metrics_and_the_start_up_line(natter):
+    line = version_line()
+    version = VERSION_RE.match(line).group(1)
+    commit = VERSION_RE.match(line).group(3) or ""
+    _, _, doc = http_json(natter.port, "/discovery")
+    assert doc["version"] == version
+    _, _, body = http_request(natter.port, "GET", "/metrics")
+    text = body.decode()
+    assert re.search(r'^natter_build_info\{(?=.*version="%s")(?=.*commit="%s[^"]*").*\} 1$'
+                     % (re.escape(version), re.escape(commit)), text, re.M), text[:2000]
+    assert re.search(rf"{re.escape(line)} listening on 127\.0\.0\.1:{natter.port}",
+                     natter.log_text())
+
+
+def test_process_metrics(natter):
+    _, _, body = http_request(natter.port, "GET", "/metrics")
+    values = {}
+    for line in body.decode().splitlines():
+        if line.startswith("process_"):
+            name, value = line.split(" ")
+            values[name] = float(value)
+    pid = natter.proc.pid
+    rss_kib = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{pid}/status").read()).group(1))
+    assert abs(values["process_resident_memory_bytes"] / 1024 - rss_kib) < rss_kib * 0.5
+    assert values["process_virtual_memory_bytes"] >= values["process_resident_memory_bytes"]
+    assert 5 <= values["process_open_fds"] < 1000
+    assert values["process_max_fds"] >= values["process_open_fds"]
+    assert 0 <= values["process_cpu_seconds_total"] < 600
+    assert abs(values["process_start_time_seconds"] - time.time()) < 120
+    assert "# TYPE process_cpu_seconds_total counter" in body.decode()
+
+
+@pytest.mark.parametrize("setting,value", [
+    ("NATTER_JWKS_URL", "not-a-url"), ("NATTER_JWKS_URL", "ftp://example.org/jwks"),
+    ("NATTER_OIDC_ISSUER", "https://"), ("NATTER_OIDC_ISSUER", "example.org/realms/x")])
+def test_bad_identity_provider_urls_stop_start_up(start_natter, setting, value):
+    env = {"NATTER_LISTEN": f"127.0.0.1:{free_port()}", setting: value}
+    if setting == "NATTER_OIDC_ISSUER":
+        env["NATTER_JWKS_URL"] = "http://127.0.0.1:1/jwks"
+    natter = start_natter(base=False, env=env, wait=False)
+    natter.expect_exit = True
+    assert natter.wait(10) == 2
+    lines = [line for line in natter.log_text().splitlines() if line.strip()]
+    assert len(lines) == 1 and setting in lines[0] and value in lines[0], lines
+
+
+async def test_unknown_natter_variables_are_warned_about(start_natter, idp):
+    natter = start_natter(env={"NATTER_LISTN": "0.0.0.0:1", "NATTER_FROBNICATE": "1"})
+    log = natter.log_text()
+    assert "NATTER_LISTN is not a setting (ignored); did you mean NATTER_LISTEN?" in log, log
+    assert "NATTER_FROBNICATE is not a setting (ignored)" in log, log
+    await (await join(natter, idp, make_user("alice"))).ping()  # and it serves as usual
+
+
+async def test_listen_takes_a_host_name(start_natter, idp):
+    port = free_port()
+    natter = start_natter(base=False, port=port, env={
+        "NATTER_LISTEN": f"localhost:{port}", "NATTER_JWKS_URL": idp.jwks_url,
+        "NATTER_OIDC_ISSUER": idp.issuer})
+    await (await join(natter, idp, make_user("alice"))).ping()
+
+
+async def test_sighup_reloads_the_keys_and_keeps_serving(start_natter, idp, keys):
+    natter = start_natter("--jwks-min-refetch", "3600")
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    idp.add_key(keys["rsa2"])
+    before = idp.count("/jwks")
+    natter.signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while idp.count("/jwks") == before and time.time() < deadline:
+        time.sleep(0.05)
+    assert idp.count("/jwks") == before + 1
+    assert "SIGHUP: reloading the identity provider's keys" in natter.log_text()
+    await a.ping()  # still running, the connection open
+    b = await join(natter, idp, make_user("bob"), token=idp.token(make_user("bob"),
+                                                                   key=keys["rsa2"]))
+    await b.ping()
