@@ -50,6 +50,8 @@ export interface ConnectionDeps {
 }
 
 const kPingIntervalMs = 25_000;
+/** A refused upgrade cannot be told from a network failure: every few failures, ask REST why. */
+const kProbeEvery = 3;
 
 export class Connection {
   state: ConnectionState = 'offline';
@@ -154,7 +156,7 @@ export class Connection {
 
   private async afterClose(code: number, opened: boolean, token: string): Promise<void> {
     let action = closeAction(code);
-    if (!opened && action === 'reconnect') {
+    if (!opened && action === 'reconnect' && this.attempt % kProbeEvery === 0) {
       const verdict = await this.deps.probe(token).catch(() => 'unknown' as const);
       if (verdict === 'unauthorized') action = 'reauth';
     }

@@ -90,3 +90,17 @@ describe('composer limit', () => {
     expect(utf8Length('😀')).toBe(4);
   });
 });
+
+describe('overview', () => {
+  it('shows the last 7 days with empty days as 0', async () => {
+    const { lastSevenDays } = await import('./analytics');
+    const days = lastSevenDays(
+      [{ session_date: '2026-12-01', session_count: 3, total_duration: '01:00:00' }],
+      new Date('2026-12-02T12:00:00Z'),
+    );
+    expect(days.map((d) => d.session_date)).toEqual([
+      '2026-11-26', '2026-11-27', '2026-11-28', '2026-11-29', '2026-11-30', '2026-12-01', '2026-12-02',
+    ]);
+    expect(days.map((d) => d.session_count)).toEqual([0, 0, 0, 0, 0, 3, 0]);
+  });
+});

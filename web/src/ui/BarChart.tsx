@@ -49,7 +49,11 @@ export function BarChart({ title, labels, values, unit }: Props) {
           splits: () => xs,
           values: (_u, splits) => splits.map((i) => labels[i] ?? ''),
         },
-        { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } },
+        {
+          stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid },
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6],
+          values: (_u, splits) => splits.map((v) => String(Math.round(v))),
+        },
       ],
       series: [
         {},

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Api, ChannelCount, SessionDay } from '../../api';
 import { BarChart } from '../BarChart';
 import { errorText } from './common';
+import { lastSevenDays } from '../../analytics';
 
 const kRefreshMs = 10_000;
 
@@ -19,7 +20,7 @@ export function Overview({ api }: { api: Api }) {
       try {
         const [s, c] = await Promise.all([api.sessions(), api.channelCounts()]);
         if (!live) return;
-        setSessions([...s].sort((a, b) => a.session_date.localeCompare(b.session_date)));
+        setSessions(lastSevenDays(s));
         setCounts(c);
         setError(null);
         setUpdated(new Date());
@@ -42,7 +43,7 @@ export function Overview({ api }: { api: Api }) {
       <p class="hint">{updated ? `Updated ${updated.toLocaleTimeString()}; refreshed every 10 s.` : 'Loading…'}</p>
       <div class="charts">
         <BarChart title="Sessions per day (last 7 days)" unit="sessions"
-                  labels={sessions.map((s) => s.session_date)}
+                  labels={sessions.map((s) => s.session_date.slice(5))}
                   values={sessions.map((s) => s.session_count)} />
         <BarChart title="Messages per channel" unit="messages"
                   labels={counts.map((c) => c.channel)}
