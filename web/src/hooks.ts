@@ -1,4 +1,5 @@
-// Small hooks shared by the screens: re-render when an observable changes, a ticking clock.
+// Small hooks shared by the screens: re-render when an observable changes (at most once a
+// frame, however many messages arrived), a ticking clock.
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -6,10 +7,23 @@ interface Observable {
   subscribe(fn: () => void): () => void;
 }
 
-/** Re-renders the component whenever `source` reports a change. */
+/** Re-renders the component when `source` reports a change, batched to one render a frame. */
 export function useObserve(source: Observable): void {
   const [, setTick] = useState(0);
-  useEffect(() => source.subscribe(() => setTick((t) => t + 1)), [source]);
+  useEffect(() => {
+    let pending = 0;
+    const off = source.subscribe(() => {
+      if (pending) return;
+      pending = requestAnimationFrame(() => {
+        pending = 0;
+        setTick((t) => t + 1);
+      });
+    });
+    return () => {
+      off();
+      if (pending) cancelAnimationFrame(pending);
+    };
+  }, [source]);
 }
 
 /** The time now, refreshed every `ms` while `active`. */

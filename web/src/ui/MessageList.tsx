@@ -3,6 +3,7 @@
 // sticks to the bottom only when the reader is already there, and it keeps what the reader
 // looks at in place when rows come and go above.
 
+import { Component } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { dayKey, dayLabel, timeLabel } from '../format';
 
@@ -30,6 +31,27 @@ function upperBound(list: ListMessage[], id: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** One message; it never changes once shown, so it renders once. */
+class Row extends Component<{ m: ListMessage; mine: boolean }> {
+  shouldComponentUpdate(next: { m: ListMessage; mine: boolean }) {
+    return next.m !== this.props.m || next.mine !== this.props.mine;
+  }
+
+  render() {
+    const { m, mine } = this.props;
+    return (
+      <article class={mine ? 'msg mine' : 'msg'} data-id={m.cacheID}>
+        <header>
+          <span class="author">{m.username}</span>
+          {mine && <span class="you"> (you)</span>}
+          <time dateTime={m.authored_at}>{timeLabel(m.authored_at)}</time>
+        </header>
+        <p class="body">{m.message}</p>
+      </article>
+    );
+  }
 }
 
 interface Props {
@@ -124,17 +146,7 @@ export function MessageList({ messages, meId, label }: Props) {
       );
       prevDay = day;
     }
-    const mine = m.owner_id === meId;
-    rows.push(
-      <article class={mine ? 'msg mine' : 'msg'} key={m.cacheID} data-id={m.cacheID}>
-        <header>
-          <span class="author">{m.username}</span>
-          {mine && <span class="you"> (you)</span>}
-          <time dateTime={m.authored_at}>{timeLabel(m.authored_at)}</time>
-        </header>
-        <p class="body">{m.message}</p>
-      </article>,
-    );
+    rows.push(<Row key={m.cacheID} m={m} mine={m.owner_id === meId} />);
   }
 
   return (
