@@ -11,6 +11,13 @@ export default defineConfig({
   base: '/',
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: { outDir: 'dist', assetsDir: 'assets', target: 'es2020', sourcemap: false, assetsInlineLimit: 0 },
+  preview: {
+    headers: {
+      'Content-Security-Policy':
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+        "connect-src 'self'; frame-ancestors 'none'",
+    },
+  },
   server: {
     proxy: {
       ...Object.fromEntries(routes.map((r) => [r, { target: natter, changeOrigin: false }])),

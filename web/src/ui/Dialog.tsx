@@ -18,7 +18,10 @@ export function Dialog({ title, onClose, children }: Props) {
     if (d && !d.open) d.showModal();
     const first = d?.querySelector<HTMLElement>('[autofocus], input, textarea, select, button');
     first?.focus();
-    return () => opener?.focus?.();
+    return () => {
+      if (d?.open) d.close();
+      opener?.focus?.();
+    };
   }, []);
   const onCancel = (ev: Event) => {
     ev.preventDefault();
