@@ -50,6 +50,8 @@ export interface ConnectionDeps {
 }
 
 const kPingIntervalMs = 25_000;
+/** Set when the server closed with 4003, so that a refused upgrade after a reload still says so. */
+const kBannedKey = 'natter.banned';
 /** A refused upgrade cannot be told from a network failure: every few failures, ask REST why. */
 const kProbeEvery = 3;
 
@@ -134,6 +136,7 @@ export class Connection {
     this.ws = ws;
     ws.onopen = () => {
       opened = true;
+      sessionStorage.removeItem(kBannedKey);
       this.attempt = 0;
       this.setState('connected');
       this.pinger = setInterval(() => this.send({ type: 'ping' }), kPingIntervalMs);
@@ -159,9 +162,11 @@ export class Connection {
     if (!opened && action === 'reconnect' && this.attempt % kProbeEvery === 0) {
       const verdict = await this.deps.probe(token).catch(() => 'unknown' as const);
       if (verdict === 'unauthorized') action = 'reauth';
+      else if (verdict === 'ok' && sessionStorage.getItem(kBannedKey)) action = 'banned';
     }
     if (this.stopped) return;
     if (action === 'banned') {
+      sessionStorage.setItem(kBannedKey, '1');
       this.stopped = true;
       this.setState('banned');
       return;
