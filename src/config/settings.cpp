@@ -58,6 +58,12 @@ std::vector<std::string> to_list(const std::string& value) {
   return out;
 }
 
+bool to_bool(std::string_view flag, const std::string& value) {
+  if (value == "1" || value == "true" || value == "yes") return true;
+  if (value == "0" || value == "false" || value == "no" || value.empty()) return false;
+  bad(flag, value, "expected true or false");
+}
+
 std::chrono::seconds to_seconds(std::string_view flag, const std::string& value, int min = 1) {
   return std::chrono::seconds(to_int(flag, value, min, 86400 * 365));
 }
@@ -247,17 +253,20 @@ const std::vector<Option>& options() {
          if (v != "human" && v != "json") bad("log-format", v, "expected human or json");
          s.log_format = v;
        }},
+      {"web", "true", "serve the browser app at /, /chat, /admin and /assets",
+       [](Settings& s, const std::string& v) { s.web = to_bool("web", v); }},
+      {"web-root", "",
+       "serve the browser app from this directory (a vite build) instead of the built-in copy",
+       [](Settings& s, const std::string& v) { s.web_root = v; }},
+      {"web-client-id", "natter-web",
+       "the browser app's public OIDC client id (authorization code with PKCE)",
+       [](Settings& s, const std::string& v) {
+         if (v.empty() || v.size() > 64) bad("web-client-id", v, "must be 1-64 bytes");
+         s.web_client_id = v;
+       }},
       {"dev", "false",
        "development mode: natter signs its own tokens, served by GET /dev/token on loopback",
-       [](Settings& s, const std::string& v) {
-         if (v == "1" || v == "true" || v == "yes") {
-           s.dev = true;
-         } else if (v == "0" || v == "false" || v == "no" || v.empty()) {
-           s.dev = false;
-         } else {
-           bad("dev", v, "expected true or false");
-         }
-       }},
+       [](Settings& s, const std::string& v) { s.dev = to_bool("dev", v); }},
   };
   return all;
 }
