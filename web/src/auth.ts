@@ -2,7 +2,7 @@
 // (authorization code with PKCE, silent renewal) with oidc-client-ts. Tokens stay in memory
 // and sessionStorage only.
 
-import { UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
+import type { User, UserManager } from 'oidc-client-ts';
 import { decodeClaims, type Claims } from './jwt';
 
 export interface Discovery {
@@ -48,33 +48,40 @@ export class Auth {
   private manager: UserManager | null = null;
   private listeners = new Set<(s: Session | null, renewed: boolean) => void>();
 
-  constructor(readonly discovery: Discovery) {
-    if (!discovery.dev && discovery.oidcIssuer && discovery.webClientId) {
-      this.manager = new UserManager({
-        authority: discovery.oidcIssuer,
-        client_id: discovery.webClientId,
-        redirect_uri: `${location.origin}/chat/callback`,
-        silent_redirect_uri: `${location.origin}/chat/silent-callback`,
-        post_logout_redirect_uri: `${location.origin}/chat`,
-        response_type: 'code',
-        scope: 'openid profile',
-        automaticSilentRenew: true,
-        userStore: new WebStorageStateStore({ store: window.sessionStorage }),
-        stateStore: new WebStorageStateStore({ store: window.sessionStorage }),
-      });
-      this.manager.events.addUserLoaded((u) => this.fromUser(u, true));
-      this.manager.events.addUserUnloaded(() => this.set(null, false));
-      this.manager.events.addSilentRenewError((e) => console.warn('natter: silent renew failed', e));
-    }
+  constructor(readonly discovery: Discovery) {}
+
+  /** Loads oidc-client-ts only when this server uses OpenID Connect. */
+  private async ensureManager(): Promise<UserManager | null> {
+    if (this.manager || !this.oidc) return this.manager;
+    const { UserManager: Manager, WebStorageStateStore } = await import('oidc-client-ts');
+    const d = this.discovery;
+    const m = new Manager({
+      authority: d.oidcIssuer!,
+      client_id: d.webClientId!,
+      redirect_uri: `${location.origin}/chat/callback`,
+      silent_redirect_uri: `${location.origin}/chat/silent-callback`,
+      post_logout_redirect_uri: `${location.origin}/chat`,
+      response_type: 'code',
+      scope: 'openid profile',
+      automaticSilentRenew: true,
+      userStore: new WebStorageStateStore({ store: window.sessionStorage }),
+      stateStore: new WebStorageStateStore({ store: window.sessionStorage }),
+    });
+    m.events.addUserLoaded((u) => this.fromUser(u, true));
+    m.events.addUserUnloaded(() => this.set(null, false));
+    m.events.addSilentRenewError((e) => console.warn('natter: silent renew failed', e));
+    this.manager = m;
+    return m;
   }
 
   get oidc(): boolean {
-    return this.manager !== null;
+    return !this.discovery.dev && this.discovery.oidcIssuer !== null
+      && this.discovery.webClientId !== null;
   }
 
   /** Whether this server offers any way to sign in from the browser. */
   get available(): boolean {
-    return this.discovery.dev || this.manager !== null;
+    return this.discovery.dev || this.oidc;
   }
 
   onChange(fn: (s: Session | null, renewed: boolean) => void): () => void {
@@ -94,14 +101,15 @@ export class Auth {
 
   /** Restores a session from sessionStorage, or finishes an OIDC redirect. */
   async restore(path: string): Promise<string | null> {
-    if (this.manager) {
+    const manager = await this.ensureManager();
+    if (manager) {
       if (path === '/chat/callback') {
-        const u = await this.manager.signinRedirectCallback();
+        const u = await manager.signinRedirectCallback();
         this.fromUser(u, false);
         const back = (u.state as { path?: string } | undefined)?.path;
         return typeof back === 'string' && back.startsWith('/') ? back : '/chat';
       }
-      this.fromUser(await this.manager.getUser(), false);
+      this.fromUser(await manager.getUser(), false);
       return null;
     }
     const saved = sessionStorage.getItem(kDevTokenKey);
@@ -135,7 +143,7 @@ export class Auth {
   }
 
   async signInOidc(returnPath: string): Promise<void> {
-    await this.manager?.signinRedirect({ state: { path: returnPath } });
+    await (await this.ensureManager())?.signinRedirect({ state: { path: returnPath } });
   }
 
   /** After a 4001 or a 401: renew silently when we can, else sign out so the form shows. */
@@ -171,7 +179,8 @@ export class Auth {
 
 /** The silent-renew iframe loads index.html at this path; it only hands the answer back. */
 export async function silentCallback(): Promise<void> {
-  await new UserManager({ authority: location.origin, client_id: 'natter', redirect_uri: '' })
+  const { UserManager: Manager } = await import('oidc-client-ts');
+  await new Manager({ authority: location.origin, client_id: 'natter', redirect_uri: '' })
     .signinSilentCallback();
 }
 

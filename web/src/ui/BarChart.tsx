@@ -1,8 +1,8 @@
 // A bar chart on uPlot (categories along x), with the same figures in a table beside it for
 // screen readers and keyboard users.
 
-import { useEffect, useRef } from 'preact/hooks';
-import uPlot from 'uplot';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
 interface Props {
@@ -22,9 +22,18 @@ export function BarChart({ title, labels, values, unit }: Props) {
   const plot = useRef<uPlot | null>(null);
   const shape = useRef('');
 
+  const [lib, setLib] = useState<typeof uPlot | null>(null);
+  useEffect(() => {
+    let live = true;
+    import('uplot').then((m) => live && setLib(() => m.default));
+    return () => {
+      live = false;
+    };
+  }, []);
+
   useEffect(() => {
     const el = box.current;
-    if (!el) return;
+    if (!el || !lib) return;
     const xs = labels.map((_, i) => i);
     const data: uPlot.AlignedData = [xs, values];
     const key = labels.join('\u0000');
@@ -59,13 +68,13 @@ export function BarChart({ title, labels, values, unit }: Props) {
         {},
         {
           label: unit, stroke: accent, fill: accent, width: 0,
-          paths: uPlot.paths.bars!({ size: [0.6, 64] }),
+          paths: lib.paths.bars!({ size: [0.6, 64] }),
           points: { show: false },
         },
       ],
     };
-    plot.current = new uPlot(opts, data, el);
-  }, [labels.join('\u0000'), values.join(',')]);
+    plot.current = new lib(opts, data, el);
+  }, [lib, labels.join('\u0000'), values.join(',')]);
 
   useEffect(() => {
     const el = box.current;
@@ -90,7 +99,7 @@ export function BarChart({ title, labels, values, unit }: Props) {
         <caption class="sr-only">{title}</caption>
         <tbody>
           {labels.map((l, i) => (
-            <tr key={l}><th scope="row">{l}</th><td>{`${values[i]} ${unit}`}</td></tr>
+            <tr key={l}><th scope="row">{l}</th><td>{`${values[i]} ${values[i] === 1 ? unit.replace(/s$/, '') : unit}`}</td></tr>
           ))}
         </tbody>
       </table>
