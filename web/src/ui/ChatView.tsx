@@ -55,9 +55,12 @@ export function ChatView({ store, connection, path, maxBytes }: Props) {
 
   useEffect(() => () => store.setActive(null), []);
 
+  let unreadTotal = 0;
+  for (const n of store.unread.values()) unreadTotal += n;
   useEffect(() => {
-    if (title) document.title = `${title} · natter`;
-  }, [title]);
+    const prefix = unreadTotal ? `(${unreadTotal}) ` : '';
+    document.title = `${prefix}${title || 'Chat'} · natter`;
+  }, [title, unreadTotal]);
 
   const whisper = (id: string, name: string) => {
     store.openDirect(id, name);
