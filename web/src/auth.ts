@@ -45,6 +45,8 @@ export interface Session {
 /** Holds the token of whoever is signed in and tells when it changes. */
 export class Auth {
   session: Session | null = null;
+  /** Why the user is asked to sign in again, when it was not their choice. */
+  notice: string | null = null;
   private manager: UserManager | null = null;
   private listeners = new Set<(s: Session | null, renewed: boolean) => void>();
 
@@ -139,6 +141,7 @@ export class Auth {
     const claims = decodeClaims(body);
     if (!claims) throw new Error('the server sent a token that cannot be read');
     sessionStorage.setItem(kDevTokenKey, body);
+    this.notice = null;
     this.set({ token: body, claims }, false);
   }
 
@@ -162,6 +165,7 @@ export class Auth {
     } else {
       sessionStorage.removeItem(kDevTokenKey);
     }
+    this.notice = 'Your sign-in expired: sign in again.';
     this.set(null, false);
   }
 

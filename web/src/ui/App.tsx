@@ -71,7 +71,7 @@ function Signed({ discovery }: { discovery: Discovery }) {
   if (!session) {
     return (
       <>
-        {error && <p class="error banner" role="alert">{error}</p>}
+        {(error ?? auth.notice) && <p class="error banner" role="alert">{error ?? auth.notice}</p>}
         <SignIn auth={auth} returnPath={path === '/chat/callback' ? '/chat' : path} />
       </>
     );

@@ -150,9 +150,9 @@ export function ChatView({ store, connection, path, maxBytes }: Props) {
       <main class="conversation" aria-label={title || 'Chat'}>
         {key === null ? (
           <p class="empty">
-            {route.kind === 'channel'
-              ? `There is no channel named ${route.name}.`
-              : store.channels.length ? 'Choose a channel.' : 'Waiting for the channel list…'}
+            {store.channels.length === 0
+              ? 'Waiting for the channel list…'
+              : route.kind === 'channel' ? `There is no channel named ${route.name}.` : 'Choose a channel.'}
           </p>
         ) : (
           <>
