@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ChatStore, channelKey, describeRefusal, dmKey, secondsLeft } from './store';
+import {
+  ChatStore, channelKey, describeRefusal, dmKey, kMaxMessagesPerConversation, secondsLeft,
+} from './store';
 import type { ChatMessage, PrivateChatMessage, ServerMessage } from './protocol';
 
 const me = { id: 'u-me', username: 'me' };
@@ -92,6 +94,24 @@ describe('message store', () => {
     expect(ids(s, channelKey('lobby'))).toEqual([1]);
     expect(s.active).toBe(channelKey('lobby'));
     expect(ids(s, channelKey('random'))).toEqual([]);
+  });
+});
+
+describe('the bound on a conversation', () => {
+  it('lets the oldest go and does not take them back from a replay', () => {
+    const s = new ChatStore();
+    s.setMe(me);
+    connect(s);
+    const n = kMaxMessagesPerConversation + 5;
+    s.apply({ type: 'bulk_chat_messages', messages: Array.from({ length: n }, (_, i) => pub(i + 1)) });
+    const list = s.messagesOf(channelKey('general'));
+    expect(list).toHaveLength(kMaxMessagesPerConversation);
+    expect(list[0].cacheID).toBe(6);
+    s.apply({ type: 'bulk_chat_messages', messages: [pub(3), pub(n), pub(n + 1)] });
+    const after = s.messagesOf(channelKey('general'));
+    expect(after[0].cacheID).toBe(7);
+    expect(after[after.length - 1].cacheID).toBe(n + 1);
+    expect(new Set(after.map((m) => m.cacheID)).size).toBe(after.length);
   });
 });
 

@@ -39,8 +39,9 @@ export interface Me {
 
 type Listener = () => void;
 
-function insertSorted<T extends { cacheID: number }>(list: T[], items: T[]): T[] {
-  if (items.length === 0) return list;
+/** Merges `items` into `list` (both ordered by cacheID); returns the new list and what the bound let go. */
+function insertSorted<T extends { cacheID: number }>(list: T[], items: T[]): { list: T[]; dropped: T[] } {
+  if (items.length === 0) return { list, dropped: [] };
   const out = list.slice();
   for (const m of items) {
     const last = out.length ? out[out.length - 1].cacheID : -Infinity;
@@ -57,8 +58,13 @@ function insertSorted<T extends { cacheID: number }>(list: T[], items: T[]): T[]
     }
     out.splice(lo, 0, m);
   }
-  if (out.length > kMaxMessagesPerConversation) out.splice(0, out.length - kMaxMessagesPerConversation);
-  return out;
+  const over = out.length - kMaxMessagesPerConversation;
+  return { list: out, dropped: over > 0 ? out.splice(0, over) : [] };
+}
+
+/** Whether a message is older than everything a full conversation still holds. */
+function beforeWindow(list: { cacheID: number }[] | undefined, cacheID: number): boolean {
+  return list !== undefined && list.length >= kMaxMessagesPerConversation && cacheID < list[0].cacheID;
 }
 
 export class ChatStore {
@@ -220,11 +226,12 @@ export class ChatStore {
   }
 
   private moveConversation(from: ConversationKey, to: ConversationKey): void {
-    const moved = (this.publicMessages.get(from) ?? []).map((m) => ({ ...m }));
-    const merged = insertSorted(this.publicMessages.get(to) ?? [], moved);
+    const moved = this.publicMessages.get(from) ?? [];
+    const { list, dropped } = insertSorted(this.publicMessages.get(to) ?? [], moved);
     this.publicMessages.delete(from);
-    this.publicMessages.set(to, merged);
+    this.publicMessages.set(to, list);
     for (const m of moved) this.publicIndex.set(m.cacheID, to);
+    for (const m of dropped) this.publicIndex.delete(m.cacheID);
     const n = this.unreadOf(from) + this.unreadOf(to);
     this.unread.delete(from);
     if (n) this.unread.set(to, n);
@@ -242,35 +249,29 @@ export class ChatStore {
     const byKey = new Map<ConversationKey, ChatMessage[]>();
     for (const m of messages) {
       if (m.cacheID > this.lastPublicId) this.lastPublicId = m.cacheID;
-      if (this.publicIndex.has(m.cacheID)) continue;
       const key = channelKey(m.channel);
+      if (this.publicIndex.has(m.cacheID) || beforeWindow(this.publicMessages.get(key), m.cacheID)) continue;
       this.publicIndex.set(m.cacheID, key);
       let list = byKey.get(key);
       if (!list) byKey.set(key, (list = []));
       list.push(m);
     }
-    for (const [key, list] of byKey) {
-      const merged = insertSorted(this.publicMessages.get(key) ?? [], list);
-      this.publicMessages.set(key, merged);
-      this.trimIndex(merged, list);
-      this.afterArrival(key, list, countUnread);
+    for (const [key, added] of byKey) {
+      const { list, dropped } = insertSorted(this.publicMessages.get(key) ?? [], added);
+      this.publicMessages.set(key, list);
+      for (const m of dropped) this.publicIndex.delete(m.cacheID);
+      this.afterArrival(key, added, countUnread);
     }
-  }
-
-  private trimIndex(kept: ChatMessage[], added: ChatMessage[]): void {
-    if (kept.length < kMaxMessagesPerConversation) return;
-    const oldest = kept[0].cacheID;
-    for (const m of added) if (m.cacheID < oldest) this.publicIndex.delete(m.cacheID);
   }
 
   private addPrivate(messages: PrivateChatMessage[], countUnread: boolean): void {
     const byPeer = new Map<string, PrivateChatMessage[]>();
     for (const m of messages) {
-      if (this.privateIds.has(m.cacheID)) continue;
-      this.privateIds.add(m.cacheID);
       const mine = this.me !== null && m.owner_id === this.me.id;
       const peerId = mine ? m.recipient_id : m.owner_id;
       const peerName = mine ? m.recipient : m.username;
+      if (this.privateIds.has(m.cacheID) || beforeWindow(this.direct.get(peerId)?.messages, m.cacheID)) continue;
+      this.privateIds.add(m.cacheID);
       let conv = this.direct.get(peerId);
       if (!conv) this.direct.set(peerId, (conv = { peerId, peerName, messages: [] }));
       conv.peerName = peerName;
@@ -278,10 +279,12 @@ export class ChatStore {
       if (!list) byPeer.set(peerId, (list = []));
       list.push(m);
     }
-    for (const [peerId, list] of byPeer) {
+    for (const [peerId, added] of byPeer) {
       const conv = this.direct.get(peerId)!;
-      this.direct.set(peerId, { ...conv, messages: insertSorted(conv.messages, list) });
-      this.afterArrival(dmKey(peerId), list, countUnread);
+      const { list, dropped } = insertSorted(conv.messages, added);
+      for (const m of dropped) this.privateIds.delete(m.cacheID);
+      this.direct.set(peerId, { ...conv, messages: list });
+      this.afterArrival(dmKey(peerId), added, countUnread);
     }
     if (byPeer.size) this.direct = new Map(this.direct);
   }
