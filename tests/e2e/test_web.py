@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +189,33 @@ def test_the_built_in_app(start_natter):
         assert data
     assert b"<script>" not in body and "unsafe-inline" not in headers[
         "content-security-policy"].split("script-src")[1].split(";")[0]
+
+
+def fnv1a64_etag(data: bytes) -> str:
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f'"{h:016x}"'
+
+
+def test_the_built_in_app_is_the_build_output_byte_for_byte(start_natter):
+    """Every file of the app's build (build/web-dist/dist, shared by the presets) comes back
+    from the binary unchanged, with the ETag of its bytes, and its gzip variant (when there is
+    one) unpacks to the same bytes."""
+    dist = Path(__file__).resolve().parents[2] / "build" / "web-dist" / "dist"
+    if not (dist / "index.html").is_file():
+        pytest.skip("no web app build output in build/web-dist")
+    natter = start_natter()
+    status, _, index = http_request(natter.port, "GET", "/index.html")
+    if status != 200 or index != (dist / "index.html").read_bytes():
+        pytest.skip("this binary embeds another build of the app")
+    for file in sorted(p for p in dist.rglob("*") if p.is_file()):
+        path = "/" + file.relative_to(dist).as_posix()
+        data = file.read_bytes()
+        status, headers, body = http_request(natter.port, "GET", path)
+        assert status == 200 and body == data, path
+        assert headers["etag"] == fnv1a64_etag(data), path
+        status, headers, packed = http_request(natter.port, "GET", path,
+                                               headers={"Accept-Encoding": "gzip"})
+        if headers.get("content-encoding") == "gzip":
+            assert len(packed) < len(data) and gzip.decompress(packed) == data, path
