@@ -54,6 +54,11 @@ test('two people chat in two channels and whisper', async () => {
 
   await shot(alice.page, 'chat-alice');
   await shot(bob.page, 'chat-bob-whisper');
+  // The same screen on a phone's width and in the dark scheme, kept for a look.
+  await alice.page.setViewportSize({ width: 360, height: 740 });
+  await shot(alice.page, 'chat-360px');
+  await alice.page.emulateMedia({ colorScheme: 'dark' });
+  await shot(alice.page, 'chat-360px-dark');
   assertClean(alice);
   assertClean(bob);
   await alice.context.close();
