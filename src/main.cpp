@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -29,6 +31,9 @@
 #include "net/server.hpp"
 #include "net/server_context.hpp"
 #include "store/open_store.hpp"
+#include "web/asset.hpp"
+#include "web/page_policy.hpp"
+#include "web/static_files.hpp"
 
 namespace {
 
@@ -177,6 +182,23 @@ int run(const natter::config::Settings& settings) {
   if (bus) {
     context.bus = bus.get();
     context.cache_ready = [&bus] { return bus->healthy(); };
+  }
+
+  std::optional<web::StaticFiles> web_app;
+  if (settings.web) {
+    auto policy = web::content_security_policy(settings.oidc_issuer, settings.public_url);
+    if (!settings.web_root.empty()) {
+      try {
+        web_app.emplace(std::filesystem::path(settings.web_root), std::move(policy));
+      } catch (const std::invalid_argument& e) {
+        throw config::ConfigError(fmt::format("NATTER_WEB_ROOT (--web-root): {}", e.what()));
+      }
+      spdlog::info("web app served from {}", settings.web_root);
+    } else {
+      web_app.emplace(web::embedded_assets(), std::move(policy));
+      if (!web_app->has_index()) spdlog::info("web app: none built into this binary");
+    }
+    context.web = &*web_app;
   }
 
   api::AnalyticsFeed analytics(context, shards.context(0));

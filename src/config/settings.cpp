@@ -280,6 +280,17 @@ const std::vector<Option>& options() {
          if (v != "human" && v != "json") bad("log-format", v, "expected human or json");
          s.log_format = v;
        }},
+      {"web", "true", "serve the browser app at /, /chat, /admin and /assets",
+       [](Settings& s, const std::string& v) { s.web = to_bool("web", v); }},
+      {"web-root", "",
+       "serve the browser app from this directory (a vite build) instead of the built-in copy",
+       [](Settings& s, const std::string& v) { s.web_root = v; }},
+      {"web-client-id", "natter-web",
+       "the browser app's public OIDC client id (authorization code with PKCE)",
+       [](Settings& s, const std::string& v) {
+         if (v.empty() || v.size() > 64) bad("web-client-id", v, "must be 1-64 bytes");
+         s.web_client_id = v;
+       }},
       {"dev", "false",
        "development mode: natter signs its own tokens, served by GET /dev/token on loopback",
        [](Settings& s, const std::string& v) { s.dev = to_bool("dev", v); }},

@@ -79,6 +79,11 @@ struct Settings {
   std::vector<std::string> cors_origins;
   // Reverse proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto are believed; empty: none.
   std::vector<std::string> trusted_proxies;
+  // The browser app: served at /, /chat/..., /admin/..., /assets/... unless turned off; from
+  // web_root instead of the embedded copy when set; web_client_id is its public OIDC client.
+  bool web = true;
+  std::string web_root;
+  std::string web_client_id = "natter-web";
   Limits limits;
   // What start-up should warn about (unknown NATTER_* variables); logged once logging is set.
   std::vector<std::string> warnings;

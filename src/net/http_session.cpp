@@ -110,7 +110,11 @@ Response discovery(const ServerContext& context, const Request& request, std::st
                                     {"authorization_endpoint", auth_endpoint},
                                     {"token_endpoint", token_endpoint},
                                     {"server_health_url", base + "/healthz"},
-                                    {"version", natter::version()}});
+                                    {"version", natter::version()},
+                                    {"dev", s.dev},
+                                    {"oidc_issuer", s.oidc_issuer},
+                                    {"web_client_id", s.web_client_id},
+                                    {"max_message_bytes", s.limits.max_message_bytes}});
 }
 
 bool valid_dev_username(std::string_view name) {
@@ -236,6 +240,30 @@ metrics::ConnectRefusal refusal_of(const UpgradeDecision& decision) {
   return metrics::ConnectRefusal::unauthorized;
 }
 
+web::WebRequest web_request(const Request& request, std::string_view path) {
+  return {request.method_string(), path, request[http::field::if_none_match],
+          request[http::field::accept_encoding]};
+}
+
+// The browser app's reply on the wire; its 404 and 405 carry the API's JSON error body.
+Response web_response(const Request& request, web::WebReply reply) {
+  Response res;
+  if (reply.status == 404) {
+    res = error_response(request, http::status::not_found, "not_found", "no such file");
+  } else if (reply.status == 405) {
+    res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                         "method not allowed");
+  } else {
+    res = Response{static_cast<http::status>(reply.status), request.version()};
+    res.set(http::field::server, "natter");
+    res.keep_alive(request.keep_alive());
+    res.body() = std::move(reply.body);
+  }
+  for (auto& [name, value] : reply.headers) res.set(name, value);
+  res.prepare_payload();
+  return res;
+}
+
 Response route(const ServerContext& context, const Request& request, const Origin& origin) {
   auto target = request.target();
   auto path = target.substr(0, target.find('?'));
@@ -261,6 +289,11 @@ Response route(const ServerContext& context, const Request& request, const Origi
   if (path == "/ws") {
     return error_response(request, http::status::upgrade_required, "upgrade_required",
                           "this route takes a WebSocket upgrade");
+  }
+  if (context.web) {
+    if (auto reply = context.web->serve(web_request(request, path))) {
+      return web_response(request, std::move(*reply));
+    }
   }
   return error_response(request, http::status::not_found, "not_found", "no such route");
 }

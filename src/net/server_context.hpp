@@ -23,6 +23,7 @@
 #include "config/settings.hpp"
 #include "metrics/metrics.hpp"
 #include "net/forwarded.hpp"
+#include "web/static_files.hpp"
 
 namespace natter::net {
 
@@ -42,10 +43,11 @@ struct ServerContext {
   chat::MessageCache& cache;
   chat::RateLimiter& limiter;
   metrics::Metrics& metrics;
-  const auth::KeySet* keys = nullptr;  // the verifier's keys, for readiness
-  TrustedProxies trusted_proxies;      // from settings.trusted_proxies
-  chat::Bus* bus = nullptr;            // with Valkey: the other instances
-  std::function<bool()> cache_ready;   // with Valkey: connected and subscribed
+  const auth::KeySet* keys = nullptr;     // the verifier's keys, for readiness
+  TrustedProxies trusted_proxies;         // from settings.trusted_proxies
+  chat::Bus* bus = nullptr;               // with Valkey: the other instances
+  std::function<bool()> cache_ready;      // with Valkey: connected and subscribed
+  const web::StaticFiles* web = nullptr;  // the browser app; null when NATTER_WEB=false
 
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};

@@ -184,6 +184,13 @@ async def test_chat_and_rest_through_caddy_over_tls(start_natter, start_caddy, i
     assert (status, doc) == (200, {"status": "ready"})
     status, _, _ = caddy.request("GET", "/not-natter")
     assert status == 404
+    # The web app's paths reach natter: the same answer as natter's own, with its headers.
+    for path in ("/", "/chat/general", "/admin/users", "/assets/none.js"):
+        direct, _, _ = http_request(natter.port, "GET", path)
+        status, headers, _ = caddy.request("GET", path)
+        assert status == direct, path
+        if status == 200:
+            assert "frame-ancestors 'none'" in headers["content-security-policy"]
 
     # X-Forwarded-Proto from the trusted proxy: /discovery names https and wss URLs.
     status, _, doc = caddy.get_json("/discovery")
