@@ -99,7 +99,8 @@ test('a new rate limit bites at once', async () => {
   await ada.page.getByRole('spinbutton', { name: 'Message limit' }).fill('2');
   await ada.page.getByRole('spinbutton', { name: 'Window (seconds)' }).fill('60');
   await ada.page.getByRole('button', { name: 'Save' }).click();
-  await ada.page.getByRole('status').first().waitFor();
+  // The save's own note, not the connection indicator (also a status): the limit is in force.
+  await ada.page.getByRole('status').filter({ hasText: /^Saved: 2 messages per 60 s/ }).waitFor();
   // Someone who has sent nothing yet in this window.
   const rita = await newPerson(browser);
   await signInDev(rita.page, natter.url, 'rita');
