@@ -92,15 +92,9 @@ grep -qx NATTER_SERVER_NAME=edited-by-the-operator /etc/natter/natter.env \
 step "reinstalled over an edited natter.env, which was kept"
 
 version=$(dpkg-deb --field "$deb" Version)
-if /usr/bin/natter --help 2>&1 | grep -q -- '--version'; then
-  said=$(/usr/bin/natter --version) || fail "/usr/bin/natter --version exits $?"
-  [[ "$said" == "natter $version"* ]] || fail "--version says '$said', the package is $version"
-  step "/usr/bin/natter --version: $said"
-else
-  # A build from before natter had --version: say so loudly, check that the binary runs.
-  /usr/bin/natter --help >/dev/null || fail "/usr/bin/natter --help exits $?"
-  echo "test_package: NOT CHECKED: this natter has no --version; checked --help instead" >&2
-fi
+said=$(/usr/bin/natter --version) || fail "/usr/bin/natter --version exits $?"
+[[ "$said" == "natter $version"* ]] || fail "--version says '$said', the package is $version"
+step "/usr/bin/natter --version: $said"
 
 log=$(mktemp)
 root chmod 0644 "$log"
