@@ -134,6 +134,9 @@ async def main():
     alice, bob = get("/dev/token?username=alice"), get("/dev/token?username=bob")
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws?token={alice}") as a, \
             websockets.connect(f"ws://127.0.0.1:{port}/ws?token={bob}") as b:
+        for ws in (a, b):  # joined: their connect sequences are through
+            while json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] != "connected_users":
+                pass
         await a.send(json.dumps({"type": "chat_message", "channel": "general",
                                  "message": "hello from the package"}))
         frame = await expect(b, "chat_message", "hello from the package")
