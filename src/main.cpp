@@ -30,6 +30,7 @@
 #include "metrics/metrics.hpp"
 #include "net/server.hpp"
 #include "net/server_context.hpp"
+#include "store/backup.hpp"
 #include "store/open_store.hpp"
 #include "web/asset.hpp"
 #include "web/page_policy.hpp"
@@ -229,6 +230,28 @@ int run(const natter::config::Settings& settings) {
   return code;
 }
 
+// natter backup DEST [--SETTING VALUE]...: a consistent copy of the SQLite store, while natter
+// runs or not.
+int backup(int argc, char** argv) {
+  using namespace natter;
+  if (argc < 3 || std::string_view(argv[2]).starts_with("--")) {
+    std::fprintf(stderr, "natter: usage: natter backup DEST [--database-url sqlite:PATH]\n");
+    return 2;
+  }
+  const std::string dest = argv[2];
+  std::vector<char*> rest{argv[0]};
+  for (int i = 3; i < argc; ++i) rest.push_back(argv[i]);
+  auto settings = config::load_settings(static_cast<int>(rest.size()), rest.data(), false);
+  if (!settings) return 0;
+  if (auto done = store::backup(settings->database_url, dest); !done) {
+    std::fprintf(stderr, "natter: backup: %s\n", done.error().message.c_str());
+    return done.error().kind == Error::Kind::invalid ? 2 : 1;
+  }
+  std::printf("natter: backed up %s to %s\n", config::redact_url(settings->database_url).c_str(),
+              dest.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -236,6 +259,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   natter::configure_logging("human", "info");
   try {
+    if (argc >= 2 && std::string_view(argv[1]) == "backup") return backup(argc, argv);
     auto settings = natter::config::load_settings(argc, argv);
     if (!settings) return 0;
     natter::configure_logging(settings->log_format, settings->log_level);

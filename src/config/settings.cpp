@@ -430,7 +430,7 @@ void check_http_url(std::string_view flag, const std::string& value) {
   if (url->encoded_host().empty()) bad(flag, value, "the URL has no host");
 }
 
-std::optional<Settings> load_settings(int argc, char** argv) {
+std::optional<Settings> load_settings(int argc, char** argv, bool serving) {
   std::map<std::string, std::string> values;
   for (const auto& o : options()) {
     if (const char* env = std::getenv(env_name(o.name).c_str())) values[o.name] = env;
@@ -476,7 +476,7 @@ std::optional<Settings> load_settings(int argc, char** argv) {
   check_http_url("jwks-url", settings.jwks_url);
   check_http_url("oidc-issuer", settings.oidc_issuer);
   settings.warnings = unknown_variables();
-  if (!settings.dev && settings.jwks_url.empty() && settings.oidc_issuer.empty()) {
+  if (serving && !settings.dev && settings.jwks_url.empty() && settings.oidc_issuer.empty()) {
     throw ConfigError(
         "NATTER_JWKS_URL (--jwks-url) or NATTER_OIDC_ISSUER (--oidc-issuer) is required "
         "(or --dev for a local development issuer)");

@@ -96,7 +96,9 @@ class ConfigError : public std::runtime_error {
 
 // Reads the environment and argv. Throws ConfigError naming the bad setting.
 // Returns nullopt when --help or --version was asked for (and printed).
-std::optional<Settings> load_settings(int argc, char** argv);
+// `serving`: false for a command that does not serve (natter backup): no identity provider is
+// required then.
+std::optional<Settings> load_settings(int argc, char** argv, bool serving = true);
 
 std::string help_text();
 std::string version_text();  // "natter 0.1.0 (abc123def456)"
