@@ -204,14 +204,18 @@ Origin origin_of(const ServerContext& context, const Request& request,
   return origin;
 }
 
-// Ready: the store answers a cheap query, the verification keys are loaded, and we are not
-// shutting down (that turns first, so a load balancer stops sending before sessions close).
-// nullopt for a method other than GET/HEAD (route() answers 405).
+// Ready: whether a load balancer should send this instance new connections. 503 with the
+// reasons when this instance cannot serve chat: it is shutting down (that turns first, so a
+// load balancer stops sending before sessions close), it has no verification keys, it is cut
+// off from Valkey, or (embedded) its store, which is its message queue, is down. With Valkey
+// the store is shared by every instance and chat goes on through Valkey's flush queue, so a
+// store outage is reported as `degraded` with 200: dropping every instance at once would help
+// nobody. nullopt for a method other than GET/HEAD (route() answers 405).
 asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const Request& request) {
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     co_return std::nullopt;
   }
-  json::array reasons;
+  json::array reasons, degraded;
   if (context.shutting_down) reasons.emplace_back("shutting_down");
   if (!context.settings.dev && (!context.keys || !context.keys->loaded())) {
     reasons.emplace_back("keys_not_loaded");
@@ -221,15 +225,18 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
     auto answer =
         co_await api::call_store(context.workers, context.metrics, std::move(probe),
                                  std::chrono::seconds(2), metrics::StoreCaller::readiness);
-    if (!answer) reasons.emplace_back("store_unavailable");
+    if (!answer) (context.bus ? degraded : reasons).emplace_back("store_unavailable");
   }
   if (context.cache_ready && !context.cache_ready()) reasons.emplace_back("cache_unavailable");
   std::optional<Response> res;
   if (reasons.empty()) {
-    res = json_response(request, http::status::ok, json::object{{"status", "ready"}});
+    json::object body{{"status", "ready"}};
+    if (!degraded.empty()) body["degraded"] = std::move(degraded);
+    res = json_response(request, http::status::ok, std::move(body));
   } else {
-    res = json_response(request, http::status::service_unavailable,
-                        json::object{{"status", "unready"}, {"reasons", std::move(reasons)}});
+    json::object body{{"status", "unready"}, {"reasons", std::move(reasons)}};
+    if (!degraded.empty()) body["degraded"] = std::move(degraded);
+    res = json_response(request, http::status::service_unavailable, std::move(body));
   }
   co_return res;
 }

@@ -8,6 +8,7 @@ natters (see valkey_e2e.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import tempfile
@@ -776,6 +777,40 @@ async def test_readyz_follows_valkey(cluster, valkey):
     while (await readiness())[0] != 200:
         assert time.monotonic() < deadline, "/readyz not ready 10 s after Valkey came back"
         await asyncio.sleep(0.2)
+
+
+async def test_readyz_stays_ready_while_the_shared_store_is_down(cluster, idp, pg):
+    """With Valkey, PostgreSQL is shared by every instance and chat goes on through Valkey's
+    flush queue: a store outage is `degraded`, still 200, so a proxy does not drop every
+    instance at once; connected users keep chatting, and what they said is stored once the
+    store is back."""
+    a, b = cluster(2)
+    alice, bob = make_user("alice"), make_user("bob")
+    ca = Feed(await join(a, idp, alice))
+    cb = Feed(await join(b, idp, bob))
+    pg.stop()
+    try:
+        for natter in (a, b):
+            deadline = time.monotonic() + 10
+            while True:
+                status, _, body = await asyncio.to_thread(http_request, natter.port, "GET",
+                                                          "/readyz", timeout=5)
+                doc = json.loads(body)
+                if doc.get("degraded"):
+                    break
+                assert time.monotonic() < deadline, doc
+                await asyncio.sleep(0.2)
+            assert (status, doc) == (200, {"status": "ready", "degraded": ["store_unavailable"]})
+        await ca.client.chat("while the store is down")
+        await cb.find(is_chat("while the store is down"), 10, "the message sent meanwhile")
+    finally:
+        pg.start()
+    deadline = time.monotonic() + 20
+    while not any(text == "while the store is down" for _, _, text in stored_public(pg.url)):
+        assert time.monotonic() < deadline, "not stored after the store came back"
+        await asyncio.sleep(0.3)
+    status, _, body = await asyncio.to_thread(http_request, a.port, "GET", "/readyz", timeout=5)
+    assert (status, json.loads(body)) == (200, {"status": "ready"})
 
 
 @pytest.mark.timeout(60)
