@@ -13,6 +13,7 @@
 
 #include "api/analytics_feed.hpp"
 #include "api/insecure_notice.hpp"
+#include "auth/dev_key.hpp"
 #include "auth/jwks_client.hpp"
 #include "auth/key_set.hpp"
 #include "auth/token_signer.hpp"
@@ -51,7 +52,7 @@ int run(const natter::config::Settings& settings) {
   std::unique_ptr<auth::JwksClient> jwks;
   std::optional<auth::TokenSigner> dev_signer;
   if (settings.dev) {
-    dev_signer.emplace(auth::TokenSigner::generate_rs256("natter-dev"));
+    dev_signer.emplace(auth::dev_signer(settings.dev_key));
     keys->put(dev_signer->kid(), dev_signer->public_key());
     spdlog::warn("development mode: natter signs its own tokens (GET /dev/token on loopback)");
   }

@@ -291,6 +291,10 @@ const std::vector<Option>& options() {
          if (v.empty() || v.size() > 64) bad("web-client-id", v, "must be 1-64 bytes");
          s.web_client_id = v;
        }},
+      {"dev-key", "",
+       "with --dev: a PEM file holding the signing key, made when missing, so that several "
+       "--dev instances accept each other's tokens; default: a fresh key per start",
+       [](Settings& s, const std::string& v) { s.dev_key = v; }},
       {"dev", "false",
        "development mode: natter signs its own tokens, served by GET /dev/token on loopback",
        [](Settings& s, const std::string& v) { s.dev = to_bool("dev", v); }},

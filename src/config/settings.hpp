@@ -66,6 +66,7 @@ struct Settings {
   std::chrono::seconds analytics_interval{10};
   std::size_t threads = 0;  // 0: one per core
   bool dev = false;
+  std::string dev_key;  // --dev: the signing key's PEM file (made when missing); empty: fresh
   std::string log_level = "info";
   std::string log_format = "human";
   std::string public_url;

@@ -262,3 +262,19 @@ def test_readyz_is_ready_in_dev_mode_and_head_works(start_natter):
     assert (status, doc) == (200, {"status": "ready"})
     status, _, body = http_request(natter.port, "HEAD", "/readyz")
     assert status == 200 and body == b""
+
+
+def test_production_caddyfile_names_a_missing_domain():
+    """Caddyfile.prod without NATTER_DOMAIN stops Caddy with an error that names it; with it,
+    the configuration adapts and serves that domain."""
+    prod = REPO / "deploy" / "Caddyfile.prod"
+    env = {k: v for k, v in os.environ.items() if k != "NATTER_DOMAIN"}
+    out = subprocess.run(["caddy", "adapt", "--config", str(prod), "--adapter", "caddyfile"],
+                         capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode != 0
+    assert "NATTER_DOMAIN-is-not-set" in out.stderr, out.stderr
+    env["NATTER_DOMAIN"] = "chat.example.org"
+    out = subprocess.run(["caddy", "adapt", "--config", str(prod), "--adapter", "caddyfile"],
+                         capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert '"chat.example.org"' in out.stdout

@@ -114,3 +114,26 @@ async def test_sighup_reloads_the_keys_and_keeps_serving(start_natter, idp, keys
     b = await join(natter, idp, make_user("bob"), token=idp.token(make_user("bob"),
                                                                    key=keys["rsa2"]))
     await b.ping()
+
+
+async def test_two_dev_instances_share_one_signing_key(start_natter, tmp_path):
+    key = tmp_path / "dev-key.pem"
+    mem = ("--database-url", "sqlite::memory:")
+    a = start_natter("--dev", "--dev-key", key, *mem, provider=None)
+    assert key.stat().st_mode & 0o777 == 0o600
+    b = start_natter("--dev", "--dev-key", key, *mem, provider=None)
+    lone = start_natter("--dev", *mem, provider=None)  # a fresh key of its own
+    _, _, token = http_request(a.port, "GET", "/dev/token?username=alice")
+    alice = make_user("alice")
+    for natter in (a, b):
+        c = await join(natter, None, alice, token=token.decode())
+        await c.ping()
+        await c.close()
+    status, _, _ = http_request(lone.port, "GET", "/channels",
+                                headers={"Authorization": f"Bearer {token.decode()}"})
+    assert status == 401
+    key.write_text("not a key")
+    broken = start_natter("--dev", "--dev-key", key, *mem, provider=None, wait=False)
+    broken.expect_exit = True
+    assert broken.wait(10) != 0
+    assert "NATTER_DEV_KEY" in broken.log_text()
