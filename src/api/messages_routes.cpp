@@ -11,6 +11,7 @@
 #include "api/http_json.hpp"
 #include "api/routes.hpp"
 #include "api/store_call.hpp"
+#include "common/log_event.hpp"
 
 namespace natter::api {
 namespace asio = boost::asio;
@@ -106,7 +107,11 @@ asio::awaitable<Response> delete_messages(Call call) {
     co_return error_response(call.request, http::status::not_found, "not_found",
                              "no message matched those ids");
   }
-  spdlog::info("api: {} deleted {} message(s)", call.caller.username, deleted->size());
+  std::string cache_ids;
+  for (const auto id : *deleted) cache_ids += (cache_ids.empty() ? "" : ",") + std::to_string(id);
+  log_event(
+      spdlog::level::info, "messages_deleted",
+      {{"by", call.caller.subject}, {"user", call.caller.username}, {"cache_ids", cache_ids}});
   co_return no_content(call.request);
 }
 

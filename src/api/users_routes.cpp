@@ -94,7 +94,9 @@ asio::awaitable<Response> pardon_user(Call call) {
   if (!ban_id) co_return error_response(call.request, ban_id.error());
   if (!*ban_id) co_return error_response(call.request, bad_input("'ban_id' is required"));
   auto& context = call.context;
-  auto pardon = [&context, id = **ban_id] { return context.moderation.pardon(id); };
+  auto pardon = [&context, id = **ban_id, by = call.caller.subject] {
+    return context.moderation.pardon(id, by);
+  };
   auto record = co_await call_store(context.workers, context.metrics, std::move(pardon));
   if (!record) co_return error_response(call.request, record.error());
   co_return json_response(

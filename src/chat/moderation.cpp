@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/log_event.hpp"
+
 namespace natter::chat {
 
 Moderation::Moderation(Store& store, Hub& hub) : store_(store), hub_(hub) {}
@@ -11,15 +13,25 @@ Moderation::Moderation(Store& store, Hub& hub) : store_(store), hub_(hub) {}
 Result<BanRecord> Moderation::ban(const NewBan& ban) {
   auto record = store_.ban(ban);
   if (!record) return record;
-  spdlog::info("ban {}: user {} banned by {} ({})", record->id, record->banished_id,
-               record->owner_id, describe_ban(*record));
+  log_event(spdlog::level::info, "ban",
+            {{"ban_id", record->id},
+             {"sub", record->banished_id},
+             {"user", record->banished_username},
+             {"by", record->owner_id},
+             {"reason", describe_ban(*record)}});
   hub_.disconnect_user(record->banished_id, CloseCode::banned, "banned");
   return record;
 }
 
-Result<BanRecord> Moderation::pardon(std::int64_t ban_id) {
+Result<BanRecord> Moderation::pardon(std::int64_t ban_id, const std::string& by) {
   auto record = store_.pardon(ban_id);
-  if (record) spdlog::info("ban {}: user {} pardoned", record->id, record->banished_id);
+  if (record) {
+    log_event(spdlog::level::info, "pardon",
+              {{"ban_id", record->id},
+               {"sub", record->banished_id},
+               {"user", record->banished_username},
+               {"by", by}});
+  }
   return record;
 }
 

@@ -16,7 +16,8 @@ class Moderation {
   Moderation(Store& store, Hub& hub);
 
   Result<BanRecord> ban(const NewBan& ban);
-  Result<BanRecord> pardon(std::int64_t ban_id);
+  // `by`: who pardons, for the log.
+  Result<BanRecord> pardon(std::int64_t ban_id, const std::string& by = {});
   // The ban in force for a user now, if any (checked at connect).
   Result<std::optional<BanRecord>> active_ban(const std::string& user_id);
 

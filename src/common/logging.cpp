@@ -5,17 +5,28 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <string_view>
+
+#include "common/log_event.hpp"
 
 namespace natter {
 namespace {
 
-// %* : the message as the inside of a JSON string.
+// %* : a structured record's members as they are (common/log_event.hpp), or any other line
+// as a "message" member.
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (!payload.empty() && payload.front() == kRecordMark) {
+      dest.append(payload.data() + 1, payload.data() + payload.size());
+      return;
+    }
+    static constexpr std::string_view kOpen = "\"message\":\"";
+    dest.append(kOpen.data(), kOpen.data() + kOpen.size());
     static constexpr char kHex[] = "0123456789abcdef";
-    for (char c : msg.payload) {
+    for (char c : payload) {
       const auto byte = static_cast<unsigned char>(c);
       if (c == '"' || c == '\\') {
         dest.push_back('\\');
@@ -27,6 +38,7 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
         dest.push_back(c);
       }
     }
+    dest.push_back('"');
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<JsonEscapedMessage>();
@@ -39,10 +51,11 @@ void configure_logging(const std::string& format, const std::string& level) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   if (format == "json") {
     formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","message":"%*"})");
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%*})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v");
   }
+  set_json_records(format == "json");
   spdlog::set_formatter(std::move(formatter));
   spdlog::set_level(spdlog::level::from_str(level));
 }

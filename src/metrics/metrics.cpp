@@ -179,6 +179,8 @@ void Metrics::rate_limited() { rate_limited_->Increment(); }
 void Metrics::store_call(StoreCaller caller, Duration took, bool ok) {
   store_call_seconds_[index(caller)]->Observe(seconds(took));
   if (!ok) store_call_errors_[index(caller)]->Increment();
+  // Every store call's outcome comes through here: the one place to see the store go and return.
+  store_outage_.report(ok, "store calls fail (timed out, refused or unreachable)");
 }
 
 void Metrics::flush_queue_depth(std::size_t depth) {

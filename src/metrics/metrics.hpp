@@ -12,6 +12,7 @@
 #include <string>
 
 #include "chat/chat_metrics.hpp"
+#include "common/log_event.hpp"
 
 namespace prometheus {
 class Counter;
@@ -105,6 +106,7 @@ class Metrics final : public chat::ChatMetrics {
   prometheus::Counter* rate_limited_ = nullptr;
   std::array<prometheus::Histogram*, kStoreCallers> store_call_seconds_{};
   std::array<prometheus::Counter*, kStoreCallers> store_call_errors_{};
+  OutageLog store_outage_{"store"};  // store_down / store_up, once each
   prometheus::Histogram* commit_batch_size_ = nullptr;
   prometheus::Gauge* commit_queue_depth_ = nullptr;
   prometheus::Histogram* flush_batch_size_ = nullptr;

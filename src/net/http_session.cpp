@@ -14,6 +14,7 @@
 #include "api/http_json.hpp"
 #include "api/store_call.hpp"
 #include "common/build_info.hpp"
+#include "common/log_event.hpp"
 #include "net/forwarded.hpp"
 #include "net/metrics_endpoint.hpp"
 #include "net/upgrade_auth.hpp"
@@ -351,8 +352,10 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       auto decision = co_await authorize_upgrade(context, request);
       if (!decision.identity) {
         context.metrics.connect_refused(refusal_of(decision));
-        spdlog::info("upgrade refused from {}: {} ({})", remote, static_cast<int>(decision.status),
-                     decision.reason);
+        log_event(spdlog::level::info, "refused",
+                  {{"code", static_cast<int>(decision.status)},
+                   {"reason", decision.reason},
+                   {"remote", remote}});
         auto res = error_response(request, decision.status, decision.error_code, decision.reason);
         res.keep_alive(false);
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
@@ -371,8 +374,12 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
                                            chat::describe_ban(***ban))
                           : error_response(request, http::status::service_unavailable,
                                            "unavailable", "the store is unavailable");
-        spdlog::info("upgrade refused from {} for user={} id={}: {}", remote, identity.username,
-                     identity.subject, banned ? chat::describe_ban(***ban) : "store unavailable");
+        log_event(spdlog::level::info, banned ? "banned" : "refused",
+                  {{"code", banned ? 403 : 503},
+                   {"user", identity.username},
+                   {"sub", identity.subject},
+                   {"reason", banned ? chat::describe_ban(***ban) : "store unavailable"},
+                   {"remote", remote}});
         res.keep_alive(false);
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
         co_return;

@@ -10,6 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <span>
 
+#include "common/log_event.hpp"
 #include "net/token_check.hpp"
 #include "net/worker_call.hpp"
 
@@ -118,8 +119,13 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
     spdlog::warn("store: could not record the session of user={} conn={}", participant_.username,
                  participant_.connection_id);
   }
-  spdlog::info("connect user={} id={} client={} conn={} from {}", participant_.username,
-               participant_.user_id, identity_.client_id, participant_.connection_id, remote_);
+  connected_at_ = Clock::now();
+  log_event(spdlog::level::info, "connect",
+            {{"user", participant_.username},
+             {"sub", participant_.user_id},
+             {"client", identity_.client_id},
+             {"conn", participant_.connection_id},
+             {"remote", remote_}});
   context_.hub.join(participant_, self, since, std::move(older));
   joined_ = true;
 
@@ -146,8 +152,19 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   wake_writer();
   --context_.websocket_sessions;
   context_.metrics.connection_closed(kind);
-  spdlog::info("disconnect user={} conn={}{}", participant_.username, participant_.connection_id,
-               close_code_ ? fmt::format(" code={}", static_cast<int>(*close_code_)) : "");
+  // Ours when we closed; else the peer's close code; else none came (1006, as RFC 6455 says).
+  const int code = close_code_    ? static_cast<int>(*close_code_)
+                   : peer_closed_ ? static_cast<int>(reader_.peer_close_code())
+                                  : 1006;
+  log_event(spdlog::level::info, "disconnect",
+            {{"user", participant_.username},
+             {"sub", participant_.user_id},
+             {"conn", participant_.connection_id},
+             {"code", code},
+             {"duration_ms",
+              std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - connected_at_)
+                  .count()},
+             {"remote", remote_}});
 }
 
 asio::awaitable<void> WebSocketSession::read_loop() {

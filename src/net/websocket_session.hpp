@@ -85,6 +85,7 @@ class WebSocketSession final : public chat::Connection,
   std::size_t queued_bytes_ = 0;
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer watchdog_timer_;
+  Clock::time_point connected_at_{};
   Clock::time_point last_received_{};
   Clock::time_point last_ping_{};
   std::optional<Clock::time_point> close_deadline_;

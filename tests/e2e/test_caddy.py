@@ -205,8 +205,10 @@ async def test_chat_and_rest_through_caddy_over_tls(start_natter, start_caddy, i
     await a.close()
     await b.close()
     log = natter.log_text()
-    assert re.search(r"connect user=alice .* from 127\.0\.0\.2 \(via 127\.0\.0\.1:\d+\)", log), log
-    assert re.search(r"connect user=bob .* from 127\.0\.0\.1 \(via 127\.0\.0\.1:\d+\)", log), log
+    assert re.search(r'event=connect user=alice .* remote="127\.0\.0\.2 \(via 127\.0\.0\.1:\d+\)"',
+                     log), log
+    assert re.search(r'event=connect user=bob .* remote="127\.0\.0\.1 \(via 127\.0\.0\.1:\d+\)"',
+                     log), log
     assert re.search(r"http GET /channels from 127\.0\.0\.2 \(via 127\.0\.0\.1:\d+\): 200", log), log
     assert "203.0.113.9" not in log
     assert "/ws?token=***" in log, "the upgrade's target is logged, redacted"

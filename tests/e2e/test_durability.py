@@ -148,6 +148,11 @@ async def test_postgres_outage_refuses_then_heals(start_natter, idp, postgres):
     c = await join(natter, idp, make_user("carol"), since=0)
     texts = [m["message"] for m in c.seq("bulk_chat_messages")["payload"]["messages"]]
     assert texts == ["before", f"after {healed_at}"], texts
+    # The outage is logged once when it starts and once when it ends, not per failed call.
+    log = natter.log_text()
+    assert log.count("event=store_down") == 1, log
+    assert log.count("event=store_up") == 1, log
+    assert log.index("event=store_down") < log.index("event=store_up")
 
 
 async def test_readyz_follows_the_store(start_natter, idp, postgres):

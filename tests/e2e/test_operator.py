@@ -4,6 +4,7 @@ on, and SIGHUP."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -11,8 +12,8 @@ import time
 
 import pytest
 
-from natter_e2e import clean_env, free_port, http_json, http_request, join, make_user, \
-    natter_binary
+from natter_e2e import (clean_env, free_port, http_json, http_request, join, make_user,
+                        natter_binary, wait_closed)
 
 VERSION_RE = re.compile(r"^natter (\d+\.\d+\.\d+)( \(([0-9a-f]{12})(-dirty)?\))?$")
 
@@ -137,3 +138,55 @@ async def test_two_dev_instances_share_one_signing_key(start_natter, tmp_path):
     broken.expect_exit = True
     assert broken.wait(10) != 0
     assert "NATTER_DEV_KEY" in broken.log_text()
+
+
+async def test_json_log_records_what_an_operator_needs(start_natter, idp):
+    natter = start_natter("--log-format", "json", *("--rate-limit", "1000/1"))
+    admin, alice, bob = make_user("root", admin=True), make_user("alice"), make_user("bob")
+    token = idp.token(admin)
+    a = await join(natter, idp, alice)
+    b = await join(natter, idp, bob)
+    await a.chat("to be deleted")
+    await b.recv_type("chat_message")
+    status, _, _ = http_request(natter.port, "GET", "/ws?token=not.a.jwt",
+                                headers={"Connection": "Upgrade", "Upgrade": "websocket",
+                                         "Sec-WebSocket-Version": "13",
+                                         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert status == 401
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    _, _, found = http_request(natter.port, "GET", "/messages?channel=general", headers=auth)
+    ids = [m["id"] for m in json.loads(found)["payload"]["messages"]]
+    http_request(natter.port, "DELETE", "/messages", headers=auth,
+                 body=json.dumps({"ids": ids}).encode())
+    status, _, body = http_request(natter.port, "POST", "/users/ban", headers=auth,
+                                   body=json.dumps({"banished_id": bob.sub,
+                                                    "reason": "spam"}).encode())
+    assert status == 200, body
+    assert await wait_closed(b.ws, 5) == 4003
+    _, _, bans = http_request(natter.port, "GET", "/users/bans", headers=auth)
+    ban_id = json.loads(bans)["payload"]["records"][0]["id"]
+    http_request(natter.port, "DELETE", f"/users/ban?ban_id={ban_id}", headers=auth)
+    await a.close()
+    time.sleep(0.5)
+
+    records = [json.loads(line) for line in natter.log_text().splitlines() if line.strip()]
+    by_event: dict[str, list[dict]] = {}
+    for r in records:
+        by_event.setdefault(r.get("event", ""), []).append(r)
+    connect = next(r for r in by_event["connect"] if r["user"] == "alice")
+    assert connect["sub"] == alice.sub and isinstance(connect["conn"], int)
+    assert connect["remote"].startswith("127.0.0.1:")
+    refused = by_event["refused"][0]
+    assert refused["code"] == 401 and refused["reason"] and refused["remote"], refused
+    gone = {r["user"]: r for r in by_event["disconnect"]}
+    assert gone["bob"]["code"] == 4003 and gone["alice"]["code"] == 1000, gone
+    assert all(isinstance(r["duration_ms"], int) and r["duration_ms"] >= 0
+               for r in gone.values())
+    deleted = by_event["messages_deleted"][0]
+    assert deleted["by"] == admin.sub and deleted["cache_ids"] == "1", deleted
+    ban = by_event["ban"][0]
+    assert (ban["sub"], ban["by"]) == (bob.sub, admin.sub) and "spam" in ban["reason"], ban
+    pardon = by_event["pardon"][0]
+    assert (pardon["sub"], pardon["by"]) == (bob.sub, admin.sub), pardon
+    text = natter.log_text()
+    assert token not in text and "not.a.jwt" not in text  # never a token

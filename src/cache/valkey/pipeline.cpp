@@ -56,19 +56,20 @@ bool Pipeline::connect() {
   std::string error;
   connection_ = Connection::open(address_, connect_timeout, error);
   if (!connection_) {
-    spdlog::warn("valkey {}: cannot connect to {}:{}: {}", name_, address_.host, address_.port,
-                 error);
+    outage_.report(false, fmt::format("{}: cannot connect to {}:{}: {}", name_, address_.host,
+                                      address_.port, error));
     return false;
   }
   if (on_connect_) {
     auto setup = on_connect_();
     if (!setup.empty() && !connection_->pipeline(setup, error)) {
-      spdlog::warn("valkey {}: connection lost while setting up: {}", name_, error);
+      outage_.report(false, fmt::format("{}: connection lost while setting up: {}", name_, error));
       connection_.reset();
       return false;
     }
   }
   spdlog::info("valkey {}: connected to {}:{}", name_, address_.host, address_.port);
+  outage_.report(true);
   // A slow round trip is not a lost connection: allow a full batch plenty of time.
   connection_->set_read_timeout(read_timeout);
   connected_ = true;
@@ -130,7 +131,7 @@ void Pipeline::run() {
     std::string error;
     auto replies = connection_->pipeline(commands, error);
     if (!replies) {
-      spdlog::warn("valkey {}: connection lost: {}", name_, error);
+      outage_.report(false, fmt::format("{}: connection lost: {}", name_, error));
       connection_.reset();
       connected_ = false;
       next_attempt = std::chrono::steady_clock::now();

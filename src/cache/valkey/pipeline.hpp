@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cache/valkey/connection.hpp"
+#include "common/log_event.hpp"
 
 namespace natter::cache {
 
@@ -53,6 +54,7 @@ class Pipeline {
 
   ValkeyAddress address_;
   std::string name_;
+  OutageLog outage_{"cache"};  // cache_down / cache_up, once each
   std::size_t max_batch_;
   std::size_t max_queued_;
   OnConnect on_connect_;
