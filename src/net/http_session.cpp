@@ -310,7 +310,7 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       std::vector<chat::ChatMessage> older;
       if (decision.since) {
         const auto oldest = context.hub.oldest_cached_public_id();
-        if (oldest == 0 || *decision.since + 1 < oldest) {
+        if (oldest == 0 || *decision.since < oldest - 1) {
           auto replay_query = [&context, since = *decision.since] {
             return context.store.public_after(since, 500);
           };

@@ -336,10 +336,32 @@ async def test_recovers_once_provider_comes_up(start_natter, keys):
 
 
 
-@pytest.mark.parametrize("since", ["abc", "-1", "1.5"])
+@pytest.mark.parametrize("since", ["abc", "-1", "-5", "1.5", "", "9007199254740992",
+                                   "9223372036854775807", "99999999999999999999"])
 def test_bad_since_is_400(natter, idp, since):
     status, hdrs, body = raw_upgrade(natter.port, f"/ws?since={since}&token="
                                      + idp.token(make_user("alice")))
     assert status == 400
     doc = json.loads(body)
     assert isinstance(doc["error"]["code"], str) and isinstance(doc["error"]["message"], str)
+
+
+async def test_since_at_the_top_of_its_range_after_a_message(natter, idp):
+    """`since` is checked before it meets arithmetic: with a message in the cache, the largest
+    `since` taken (2^53 - 1) replays nothing, and the int64 maximum is a 400, not an
+    overflow; natter serves on."""
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    await a.chat("one")
+    await a.recv_type("chat_message")
+    bob = make_user("bob")
+    top = await join(natter, idp, bob, since=2 ** 53 - 1)
+    await a.expect_status(bob, True)
+    assert top.types == ["active_channels", "connected_users"], top.types
+    status, _, body = raw_upgrade(natter.port, "/ws?since=9223372036854775807&token="
+                                  + idp.token(make_user("carol")))
+    assert status == 400, (status, body)
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    await top.close()
+    await a.expect_status(bob, False)
+    await a.ping()
