@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -200,6 +201,56 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
   co_return res;
 }
 
+// RFC 6455 4.2.1: the key is the base64 of 16 bytes: 22 characters, the last of them holding
+// two bits, then "==".
+bool valid_websocket_key(std::string_view key) {
+  auto base64 = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  };
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  if (!std::all_of(key.begin(), key.begin() + 21, base64)) return false;
+  return key[21] == 'A' || key[21] == 'Q' || key[21] == 'g' || key[21] == 'w';
+}
+
+// The answer to a request Beast could not parse, or nullopt for a connection that just ended
+// (closed, timed out, cut short) and is owed nothing. `unread`: the bytes the parser was given.
+std::optional<Response> unparsed_request_response(const beast::error_code& ec,
+                                                  std::string_view unread) {
+  const Request request;
+  if (ec == http::error::body_limit) {
+    return error_response(request, http::status::payload_too_large, "payload_too_large",
+                          "request body too large");
+  }
+  if (ec == http::error::header_limit) {
+    // Cut before the end of the request line: the line (the target) is what is too long.
+    if (unread.find("\r\n") == std::string_view::npos) {
+      return error_response(request, http::status::uri_too_long, "uri_too_long",
+                            "request line too long");
+    }
+    return error_response(request, http::status::request_header_fields_too_large,
+                          "header_too_large", "request header too large");
+  }
+  if (ec.category() != beast::error_code(http::error::bad_method).category() ||
+      ec == http::error::end_of_stream || ec == http::error::partial_message) {
+    return std::nullopt;
+  }
+  return error_response(request, http::status::bad_request, "bad_request",
+                        fmt::format("malformed request: {}", ec.message()));
+}
+
+// Reads (and drops) what the client still sends, for a second or 1 MiB at most, so that
+// closing with unread bytes does not reset the connection before it read our answer.
+asio::awaitable<void> drain_before_close(beast::tcp_stream& stream) {
+  std::array<char, 16384> scratch;
+  stream.expires_after(std::chrono::seconds(1));
+  for (std::size_t total = 0; total < (1u << 20);) {
+    auto [ec, n] =
+        co_await stream.async_read_some(asio::buffer(scratch), asio::as_tuple(use_awaitable));
+    if (ec) break;
+    total += n;
+  }
+}
+
 metrics::ConnectRefusal refusal_of(const UpgradeDecision& decision) {
   if (decision.error_code == "bad_request") return metrics::ConnectRefusal::bad_request;
   if (decision.error_code == "unavailable") return metrics::ConnectRefusal::keys_unavailable;
@@ -252,16 +303,31 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
     stream.expires_after(limits.handshake_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
     if (ec) {
-      if (ec == http::error::body_limit) {
-        Request dummy;
-        auto res = error_response(dummy, http::status::payload_too_large, "payload_too_large",
-                                  "request body too large");
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+      const auto unread = buffer.cdata();
+      auto answer = unparsed_request_response(
+          ec, std::string_view(static_cast<const char*>(unread.data()), unread.size()));
+      if (answer) {
+        spdlog::debug("http from {}: {} ({})", endpoint.address().to_string(), answer->result_int(),
+                      ec.message());
+        answer->keep_alive(false);
+        co_await http::async_write(stream, *answer, asio::as_tuple(use_awaitable));
+        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        co_await drain_before_close(stream);
       }
       co_return;
     }
     Request request = parser.release();
+    if (request.count(http::field::transfer_encoding) != 0 && !request.chunked()) {
+      // RFC 9112 6.3: a request whose last transfer coding is not chunked has no knowable
+      // length.
+      auto res = error_response(request, http::status::bad_request, "bad_request",
+                                "malformed request: chunked must be the last transfer coding");
+      res.keep_alive(false);
+      co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+      stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      co_await drain_before_close(stream);
+      co_return;
+    }
     auto target = request.target();
     const auto path = target.substr(0, target.find('?'));
     const bool is_ws_path = path == "/ws";
@@ -274,6 +340,15 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
         context.metrics.connect_refused(metrics::ConnectRefusal::shutting_down);
         auto res = error_response(request, http::status::service_unavailable, "unavailable",
                                   "server shutting down");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        co_return;
+      }
+      if (!valid_websocket_key(request[http::field::sec_websocket_key])) {
+        context.metrics.connect_refused(metrics::ConnectRefusal::bad_request);
+        spdlog::info("upgrade refused from {}: 400 (invalid Sec-WebSocket-Key)", remote);
+        auto res = error_response(request, http::status::bad_request, "bad_request",
+                                  "Sec-WebSocket-Key must be the base64 of 16 bytes");
         res.keep_alive(false);
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
         co_return;
