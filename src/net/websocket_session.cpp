@@ -27,6 +27,9 @@ constexpr std::size_t kMaxWriteBuffers = 256;
 constexpr std::size_t kMaxWriteBytes = 1u << 20;
 // Queue capacity kept across writes; a burst's bigger queue is given back once drained.
 constexpr std::size_t kKeptQueueCapacity = 64;
+// How long a client closed as too slow (4008) has to take its close frame before the socket
+// is closed: the write in flight goes first, and it may never read it.
+constexpr std::chrono::seconds kSlowCloseWait{2};
 
 chat::Frame close_frame(std::uint16_t code, std::string_view reason) {
   std::string payload;
@@ -340,19 +343,23 @@ void WebSocketSession::close(CloseCode code, std::string_view reason) {
   if (close_code_ || close_frame_ || reading_done_) return;
   close_code_ = code;
   close_reason_ = std::string(reason);
-  if (code == CloseCode::too_slow) {
-    // It is not reading, so a close frame would only wait behind what it does not read: drop
-    // the connection now (after the caller's fan-out loop) and let presence catch up at once.
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->shut(); });
-    return;
-  }
-  begin_close(close_frame(static_cast<std::uint16_t>(code), close_reason_), false);
+  // Too slow: what is queued is dropped for the close frame (after the write in flight), so a
+  // client that reads again learns why; one that does not is cut off after a short wait.
+  const bool too_slow = code == CloseCode::too_slow;
+  begin_close(close_frame(static_cast<std::uint16_t>(code), close_reason_), false,
+              too_slow ? std::min<Clock::duration>(kSlowCloseWait,
+                                                   context_.settings.limits.handshake_timeout)
+                       : Clock::duration(context_.settings.limits.handshake_timeout));
 }
 
 void WebSocketSession::begin_close(chat::Frame frame, bool then_fin) {
+  begin_close(std::move(frame), then_fin, context_.settings.limits.handshake_timeout);
+}
+
+void WebSocketSession::begin_close(chat::Frame frame, bool then_fin, Clock::duration wait) {
   close_frame_ = std::move(frame);
   fin_after_close_ = then_fin;
-  close_deadline_ = Clock::now() + context_.settings.limits.handshake_timeout;
+  close_deadline_ = Clock::now() + wait;
   wake_writer();
   watchdog_timer_.cancel();  // re-arms for the close deadline
 }
@@ -436,7 +443,7 @@ asio::awaitable<void> WebSocketSession::watchdog() {
       }
       wake = *close_deadline_;
     } else {
-      if (reading_done_ || close_code_) co_return;  // ended, or 4008's shut() is on its way
+      if (reading_done_ || close_code_) co_return;  // ended (every close sets a deadline)
       if (now - last_received_ >= idle) {
         spdlog::info("user={} conn={} read ended: nothing received for {}s", participant_.username,
                      participant_.connection_id, context_.settings.limits.idle_timeout.count());

@@ -62,8 +62,11 @@ class WebSocketSession final : public chat::Connection,
   void reply(const chat::Frame& frame);
   void refuse(const chat::ProtocolError& error, std::string_view ref);
   // Queues the close frame (dropping what is queued but not yet written) and starts the
-  // bounded wait for the peer's close. `then_fin`: stop sending after it (protocol errors).
+  // bounded wait (the handshake timeout) for the peer's close. `then_fin`: stop sending after it
+  // (protocol errors).
   void begin_close(chat::Frame close_frame, bool then_fin);
+  // ...and shuts the socket if the close is not done within `wait`.
+  void begin_close(chat::Frame close_frame, bool then_fin, Clock::duration wait);
   // Shuts and closes the socket now; every pending operation ends. Idempotent.
   void shut();
   void wake_writer();

@@ -290,3 +290,29 @@ async def test_silent_tcp_connection_is_dropped_by_handshake_timeout(start_natte
     # and natter serves others meanwhile
     c = await join(natter, idp, make_user("alice"))
     await c.ping()
+
+
+async def test_slow_client_that_reads_again_gets_close_4008(start_natter, idp):
+    """A client that stops reading until its send queue overflows, then reads again, finds a
+    close frame with 4008 after what was in flight (not a bare end of stream)."""
+    natter = start_natter("--send-queue-messages", "256", "--send-queue-bytes", "262144",
+                          "--rate-limit", "100000/1", "--max-messages-per-second", "100000")
+    alice, slowpoke = make_user("alice"), make_user("slowpoke")
+    a = await join(natter, idp, alice)
+    slow = RawWebSocket(natter.port, "/ws?token=" + idp.token(slowpoke), rcvbuf=4096)
+    try:
+        await a.expect_status(slowpoke, True)
+        body = "x" * 4000
+        for i in range(4000):
+            await a.chat(f"{i:05d} {body}")
+            await a.recv_type("chat_message")  # alice keeps up
+            if i % 10 == 0 and "closing 4008" in natter.log_text():
+                break
+        else:
+            raise AssertionError("the slow client's queue never overflowed")
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        code, opcodes = await asyncio.to_thread(slow.read_until_closed, 10)
+        assert code == 4008, f"slow client read {len(opcodes)} frames, then close {code}"
+        await a.recv_type("user_status", 10)
+    finally:
+        slow.close()
