@@ -185,10 +185,10 @@ asio::awaitable<void> WebSocketSession::read_loop() {
         continue;
       }
       case WsReader::Event::ping:
-        if (!close_frame_) send(chat::make_frame(chat::Opcode::pong, reader_.payload()));
-        continue;
+        queue_pong(reader_.payload());
+        break;
       case WsReader::Event::pong:
-        continue;
+        break;
       case WsReader::Event::close:
         peer_closed_ = true;
         if (close_sent_) {
@@ -220,16 +220,18 @@ asio::awaitable<void> WebSocketSession::read_loop() {
       case WsReader::Event::binary:
         break;
     }
-    if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
-
-    if (event == WsReader::Event::binary) {
-      context_.metrics.message_in(metrics::InKind::invalid);
-      refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
-    } else {
-      co_await handle(reader_.payload());
+    if (event == WsReader::Event::text || event == WsReader::Event::binary) {
+      if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
+      if (event == WsReader::Event::binary) {
+        context_.metrics.message_in(metrics::InKind::invalid);
+        refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
+      } else {
+        co_await handle(reader_.payload());
+      }
     }
 
-    // Flood guard: past the per-second budget, stop reading until the next second.
+    // Flood guard: every frame (pings and pongs too) counts; past the per-second budget, stop
+    // reading until the next second.
     const auto now = Clock::now();
     if (now - window_start >= std::chrono::seconds(1)) {
       window_start = now;
@@ -339,6 +341,13 @@ void WebSocketSession::send(const chat::Frame& frame) {
   if (queued_frames() == 1) wake_writer();
 }
 
+void WebSocketSession::queue_pong(std::string_view payload) {
+  if (close_code_ || close_frame_ || reading_done_) return;
+  const bool was_pending = pending_pong_ != nullptr;
+  pending_pong_ = chat::make_frame(chat::Opcode::pong, payload);
+  if (!was_pending) wake_writer();
+}
+
 void WebSocketSession::close(CloseCode code, std::string_view reason) {
   if (close_code_ || close_frame_ || reading_done_) return;
   close_code_ = code;
@@ -396,7 +405,7 @@ asio::awaitable<void> WebSocketSession::write_loop() {
       }
       co_return;  // the read loop (or the watchdog's deadline) ends the connection
     }
-    if (queued_frames() == 0) {
+    if (queued_frames() == 0 && !pending_pong_) {
       if (reading_done_) co_return;
       if (buffers.capacity() > kKeptQueueCapacity) std::vector<asio::const_buffer>().swap(buffers);
       writer_wake_.expires_at(Clock::time_point::max());
@@ -405,7 +414,10 @@ asio::awaitable<void> WebSocketSession::write_loop() {
     }
 
     // Gather everything queued (up to the caps) into one write; the frames stay in the queue,
-    // before queue_head_, until it completes.
+    // before queue_head_, until it completes. The pong answers the latest ping.
+    const chat::Frame pong = std::move(pending_pong_);
+    pending_pong_ = nullptr;
+    if (pong) buffers.emplace_back(pong->data(), pong->size());
     std::size_t bytes = 0;
     while (queue_head_ < queue_.size() && buffers.size() < kMaxWriteBuffers &&
            bytes < kMaxWriteBytes) {

@@ -60,6 +60,9 @@ class WebSocketSession final : public chat::Connection,
   chat::CommitQueue::Refuse late_refusal(const std::string& ref);
   void refresh_token(const std::string& token, std::string_view ref);
   void reply(const chat::Frame& frame);
+  // Answers a ping: the pong waits beside the queue, and a newer ping replaces it (RFC 6455
+  // 5.5.3), so a ping flood costs one small frame per write.
+  void queue_pong(std::string_view payload);
   void refuse(const chat::ProtocolError& error, std::string_view ref);
   // Queues the close frame (dropping what is queued but not yet written) and starts the
   // bounded wait (the handshake timeout) for the peer's close. `then_fin`: stop sending after it
@@ -82,6 +85,7 @@ class WebSocketSession final : public chat::Connection,
   std::vector<chat::Frame> queue_;  // [queue_head_, end) waits; the rest is being written
   std::size_t queue_head_ = 0;
   std::size_t queued_bytes_ = 0;
+  chat::Frame pending_pong_;  // the answer to the latest ping, not yet written
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer watchdog_timer_;
   Clock::time_point last_received_{};

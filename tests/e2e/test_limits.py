@@ -3,7 +3,9 @@ idle peers."""
 
 import asyncio
 import json
+import os
 import socket
+import threading
 import time
 
 import pytest
@@ -316,3 +318,47 @@ async def test_slow_client_that_reads_again_gets_close_4008(start_natter, idp):
         await a.recv_type("user_status", 10)
     finally:
         slow.close()
+
+
+# --- control frames -----------------------------------------------------------------------------
+
+def test_ping_flood_counts_against_the_read_budget(start_natter, idp):
+    """20,000 pings in one burst from a client that reads: it is not closed as too slow, it
+    gets far fewer pongs than pings (a newer ping replaces an unanswered one), the last pong
+    answers the last ping, and the pings are read no faster than the per-second budget."""
+    natter = start_natter("--max-messages-per-second", "5000")
+    raw = RawWebSocket(natter.port, "/ws?token=" + idp.token(make_user("pinger")))
+    try:
+        while json.loads(raw.read_frame(5)[1])["type"] != "connected_users":
+            pass  # the connect sequence
+        n = 20000
+        started = time.monotonic()
+        frames = b"".join(ping_frame(b"%05d" % i) for i in range(n))
+        sender = threading.Thread(target=raw.sock.sendall, args=(frames,))
+        sender.start()
+        pongs = []
+        last = (b"%05d" % (n - 1))
+        while not pongs or pongs[-1] != last:
+            frame = raw.read_frame(max(0.01, started + 20 - time.monotonic()))
+            assert frame is not None, f"connection ended after {len(pongs)} pongs"
+            opcode, payload = frame
+            assert opcode != 0x8, f"closed {payload[:2].hex()} after {len(pongs)} pongs"
+            if opcode == 0xA:
+                pongs.append(payload)
+        elapsed = time.monotonic() - started
+        sender.join()
+        print(f"{n} pings: {len(pongs)} pongs in {elapsed:.1f}s")
+        assert len(pongs) < n // 10, f"{len(pongs)} pongs for {n} pings"
+        assert elapsed >= 2.5, f"{n} pings read in {elapsed:.1f}s: not held to 5,000 a second"
+        raw.send_text(json.dumps({"type": "ping"}))
+        while (frame := raw.read_frame(5)) and frame[0] != 0x1:
+            pass
+        assert frame is not None and json.loads(frame[1])["type"] == "pong"
+    finally:
+        raw.close()
+
+
+def ping_frame(payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    return (bytes([0x89, 0x80 | len(payload)]) + mask
+            + bytes(c ^ mask[i % 4] for i, c in enumerate(payload)))
