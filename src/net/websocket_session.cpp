@@ -160,9 +160,16 @@ asio::awaitable<void> WebSocketSession::read_loop() {
 
   for (;;) {
     const auto event = discarding ? WsReader::Event::need_more : reader_.next();
+    // A whole frame outside a fragmented message: what follows it is a new frame.
+    if (event != WsReader::Event::need_more && !reader_.in_message()) partial_since_.reset();
     switch (event) {
       case WsReader::Event::need_more: {
         reader_.trim();
+        if (reader_.idle()) {
+          partial_since_.reset();
+        } else if (!partial_since_) {
+          partial_since_ = Clock::now();
+        }
         auto [wait_ec] =
             co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(use_awaitable));
         if (wait_ec || socket_shut_) co_return;
@@ -180,14 +187,15 @@ asio::awaitable<void> WebSocketSession::read_loop() {
           co_return;
         }
         reader_.commit(n);
-        last_received_ = Clock::now();
         if (discarding) reader_.discard();
         continue;
       }
       case WsReader::Event::ping:
+        last_received_ = Clock::now();
         queue_pong(reader_.payload());
         break;
       case WsReader::Event::pong:
+        last_received_ = Clock::now();
         break;
       case WsReader::Event::close:
         peer_closed_ = true;
@@ -221,6 +229,7 @@ asio::awaitable<void> WebSocketSession::read_loop() {
         break;
     }
     if (event == WsReader::Event::text || event == WsReader::Event::binary) {
+      last_received_ = Clock::now();
       if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
       if (event == WsReader::Event::binary) {
         context_.metrics.message_in(metrics::InKind::invalid);
@@ -457,8 +466,15 @@ asio::awaitable<void> WebSocketSession::watchdog() {
     } else {
       if (reading_done_ || close_code_) co_return;  // ended (every close sets a deadline)
       if (now - last_received_ >= idle) {
-        spdlog::info("user={} conn={} read ended: nothing received for {}s", participant_.username,
+        spdlog::info("user={} conn={} read ended: no frame received for {}s", participant_.username,
                      participant_.connection_id, context_.settings.limits.idle_timeout.count());
+        shut();
+        co_return;
+      }
+      if (partial_since_ && now - *partial_since_ >= idle) {
+        spdlog::info("user={} conn={} read ended: a message begun {}s ago is not complete",
+                     participant_.username, participant_.connection_id,
+                     context_.settings.limits.idle_timeout.count());
         shut();
         co_return;
       }
@@ -477,6 +493,7 @@ asio::awaitable<void> WebSocketSession::watchdog() {
       const auto expiry = now + std::chrono::duration_cast<Clock::duration>(
                                     identity_.expires_at - std::chrono::system_clock::now());
       wake = std::min(wake, expiry);
+      if (partial_since_) wake = std::min(wake, *partial_since_ + idle);
     }
     watchdog_timer_.expires_at(wake);
     co_await watchdog_timer_.async_wait(asio::as_tuple(use_awaitable));

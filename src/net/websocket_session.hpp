@@ -88,7 +88,10 @@ class WebSocketSession final : public chat::Connection,
   chat::Frame pending_pong_;  // the answer to the latest ping, not yet written
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer watchdog_timer_;
-  Clock::time_point last_received_{};
+  Clock::time_point last_received_{};  // the last whole frame (a byte is not a sign of life)
+  // When the frame or fragmented message now half-read began; it must end within the idle
+  // timeout, so a trickle of bytes cannot hold its buffer.
+  std::optional<Clock::time_point> partial_since_;
   Clock::time_point last_ping_{};
   std::optional<Clock::time_point> close_deadline_;
   std::optional<chat::CloseCode> close_code_;  // ours, for 4008 and every close we start

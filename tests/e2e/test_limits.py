@@ -362,3 +362,70 @@ def ping_frame(payload: bytes) -> bytes:
     mask = os.urandom(4)
     return (bytes([0x89, 0x80 | len(payload)]) + mask
             + bytes(c ^ mask[i % 4] for i, c in enumerate(payload)))
+
+
+def masked_frame(first_byte: int, payload: bytes, declared: int | None = None) -> bytes:
+    """A client frame: `first_byte` holds FIN and the opcode; `declared` may claim more payload
+    than is given (a frame left unfinished)."""
+    n = len(payload) if declared is None else declared
+    mask = os.urandom(4)
+    if n < 126:
+        header = bytes([first_byte, 0x80 | n])
+    elif n < 65536:
+        header = bytes([first_byte, 0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        header = bytes([first_byte, 0x80 | 127]) + n.to_bytes(8, "big")
+    return header + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+
+
+def trickle_until_closed(raw: RawWebSocket, trickle: bytes, within: float) -> float:
+    """Sends `trickle` every 0.2 s, reading what comes, until the server ends the connection;
+    returns how long that took. Fails if it is still open after `within` seconds."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        try:
+            raw.sock.sendall(trickle)
+        except OSError:
+            return time.monotonic() - started
+        try:
+            while (frame := raw.read_frame(0.2)) is not None:
+                if frame[0] == 0x8:
+                    return time.monotonic() - started
+            return time.monotonic() - started  # EOF
+        except TimeoutError:
+            pass
+    raise AssertionError(f"still open after {within}s of a trickle of {trickle!r}")
+
+
+async def test_unfinished_frame_is_dropped_despite_a_trickle_of_bytes(start_natter, idp):
+    """65,000 bytes of a declared 65,535-byte frame, then a byte every 0.2 s: bytes are not a
+    sign of life, so the peer is dropped within about the idle timeout."""
+    natter = start_natter("--idle-timeout", "2")
+    alice, tease = make_user("alice"), make_user("tease")
+    a = await join(natter, idp, alice)
+    raw = RawWebSocket(natter.port, "/ws?token=" + idp.token(tease))
+    try:
+        await a.expect_status(tease, True)
+        raw.sock.sendall(masked_frame(0x81, b"x" * 65000, declared=65535))
+        took = await asyncio.to_thread(trickle_until_closed, raw, b"x", 10)
+        print(f"dropped after {took:.1f}s")
+        await a.expect_status(tease, False)
+    finally:
+        raw.close()
+
+
+async def test_unfinished_fragmented_message_is_dropped_despite_pongs(start_natter, idp):
+    """The first fragment of a message, then pongs every 0.2 s and never the last fragment:
+    the message must complete within the idle timeout."""
+    natter = start_natter("--idle-timeout", "2")
+    alice, tease = make_user("alice"), make_user("tease")
+    a = await join(natter, idp, alice)
+    raw = RawWebSocket(natter.port, "/ws?token=" + idp.token(tease))
+    try:
+        await a.expect_status(tease, True)
+        raw.sock.sendall(masked_frame(0x01, b'{"type":"chat_message","channel":"general",'))
+        took = await asyncio.to_thread(trickle_until_closed, raw, masked_frame(0x8A, b""), 10)
+        print(f"dropped after {took:.1f}s")
+        await a.expect_status(tease, False)
+    finally:
+        raw.close()
