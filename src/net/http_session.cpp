@@ -382,6 +382,25 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
         co_return;
       }
+      ConnectionCounter::Slot slot;
+      const auto full = context.connections.acquire(identity.subject, origin.client,
+                                                    limits.max_connections_per_user,
+                                                    limits.max_connections_per_ip, slot);
+      if (full != ConnectionCounter::Full::no) {
+        context.metrics.connect_refused(metrics::ConnectRefusal::too_many_connections);
+        const bool by_user = full == ConnectionCounter::Full::user;
+        const auto what =
+            by_user
+                ? fmt::format("{} connections for this user", limits.max_connections_per_user)
+                : fmt::format("{} connections from this address", limits.max_connections_per_ip);
+        spdlog::info("upgrade refused from {} for user={} id={}: 429 (already {})", remote,
+                     identity.username, identity.subject, what);
+        auto res = error_response(request, http::status::too_many_requests, "too_many_connections",
+                                  "already " + what);
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        co_return;
+      }
       std::vector<chat::ChatMessage> older;
       if (decision.since) {
         const auto oldest = context.hub.oldest_cached_public_id();
@@ -405,10 +424,12 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
           context, stream.release_socket(),
           std::string_view(static_cast<const char*>(early.data()), early.size()),
           std::move(participant), std::move(identity), remote);
+      // The slot lives in the function co_spawn keeps until run() returns: the connection
+      // counts until it ends.
       asio::co_spawn(
           executor,
-          [session, request = std::move(request), since = decision.since, older = std::move(older),
-           bearer = decision.bearer_subprotocol]() mutable {
+          [session, slot = std::move(slot), request = std::move(request), since = decision.since,
+           older = std::move(older), bearer = decision.bearer_subprotocol]() mutable {
             return session->run(std::move(request), since, std::move(older), bearer);
           },
           asio::detached);

@@ -22,6 +22,7 @@
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
 #include "metrics/metrics.hpp"
+#include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
 
 namespace natter::net {
@@ -47,6 +48,7 @@ struct ServerContext {
   chat::Bus* bus = nullptr;            // with Valkey: the other instances
   std::function<bool()> cache_ready;   // with Valkey: connected and subscribed
 
+  ConnectionCounter connections;  // open WebSocket connections per user and per address
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};
   std::atomic<bool> shutting_down{false};
