@@ -174,6 +174,11 @@ const std::vector<Option>& options() {
          s.limits.max_messages_per_second =
              static_cast<std::size_t>(to_int("max-messages-per-second", v, 1, 1000000));
        }},
+      {"max-replay", "5000",
+       "most public messages replayed to a client reconnecting with ?since= (newest kept)",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_replay = static_cast<std::size_t>(to_int("max-replay", v, 1, 1000000));
+       }},
       {"max-connections-per-user", "16",
        "open WebSocket connections one user may hold (more: 429 at the upgrade); 0: no cap",
        [](Settings& s, const std::string& v) {

@@ -26,6 +26,8 @@ struct Limits {
   std::chrono::seconds handshake_timeout{10};  // HTTP request and WebSocket upgrade
   std::chrono::seconds idle_timeout{60};       // no pong to our pings for this long: dead
   std::size_t max_http_body_bytes = 1u << 20;
+  // Public messages replayed after `since`: a long absence, not a history download.
+  std::size_t max_replay = 5000;
   // Open connections per user (0: no cap): a handful of devices and tabs, not a botnet's worth.
   std::size_t max_connections_per_user = 16;
   // ...and per client address (0: no cap): room for a household or office behind one NAT.

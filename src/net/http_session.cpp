@@ -251,6 +251,44 @@ asio::awaitable<void> drain_before_close(beast::tcp_stream& stream) {
   }
 }
 
+struct StoredReplay {
+  std::vector<chat::ChatMessage> messages;  // oldest first
+  bool truncated = false;                   // older ones after `since` were left out
+};
+
+// The public messages after `since` that a reconnect replay needs from the store, the cache
+// holding those from `oldest_cached` (0: none) to `newest_cached`: read in pages, oldest first,
+// up to where the cache takes over. cacheIDs count up by one (gaps only where messages were
+// deleted), so starting at `max_replay` before the newest bounds the read.
+Result<StoredReplay> read_replay(chat::Store& store, std::int64_t since, std::int64_t oldest_cached,
+                                 std::int64_t newest_cached, std::size_t max_replay) {
+  constexpr std::int64_t kPage = 500;
+  std::int64_t newest = newest_cached;
+  if (newest == 0) {
+    auto ids = store.stored_ids();
+    if (!ids) return ids.error();
+    newest = ids->max_public_cache_id;
+  }
+  StoredReplay replay;
+  const auto bound = static_cast<std::int64_t>(max_replay);
+  std::int64_t after = since;
+  if (newest - since > bound) {
+    after = newest - bound;
+    replay.truncated = true;
+  }
+  while (replay.messages.size() < max_replay) {
+    auto page = store.public_after(after, kPage);
+    if (!page) return page.error();
+    if (page->empty()) break;
+    after = page->back().cache_id;
+    replay.messages.insert(replay.messages.end(), std::make_move_iterator(page->begin()),
+                           std::make_move_iterator(page->end()));
+    if (static_cast<std::int64_t>(page->size()) < kPage) break;
+    if (oldest_cached != 0 && after >= oldest_cached - 1) break;
+  }
+  return replay;
+}
+
 metrics::ConnectRefusal refusal_of(const UpgradeDecision& decision) {
   if (decision.error_code == "bad_request") return metrics::ConnectRefusal::bad_request;
   if (decision.error_code == "unavailable") return metrics::ConnectRefusal::keys_unavailable;
@@ -401,12 +439,14 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
         co_return;
       }
-      std::vector<chat::ChatMessage> older;
+      StoredReplay older;
       if (decision.since) {
         const auto oldest = context.hub.oldest_cached_public_id();
         if (oldest == 0 || *decision.since < oldest - 1) {
-          auto replay_query = [&context, since = *decision.since] {
-            return context.store.public_after(since, 500);
+          auto replay_query = [&context, since = *decision.since, oldest,
+                               newest = context.hub.newest_cached_public_id()] {
+            return read_replay(context.store, since, oldest, newest,
+                               context.settings.limits.max_replay);
           };
           auto stored = co_await on_worker(context.workers, std::move(replay_query));
           if (stored && *stored) older = std::move(**stored);
@@ -429,8 +469,9 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       asio::co_spawn(
           executor,
           [session, slot = std::move(slot), request = std::move(request), since = decision.since,
-           older = std::move(older), bearer = decision.bearer_subprotocol]() mutable {
-            return session->run(std::move(request), since, std::move(older), bearer);
+           older = std::move(older.messages), truncated = older.truncated,
+           bearer = decision.bearer_subprotocol]() mutable {
+            return session->run(std::move(request), since, std::move(older), truncated, bearer);
           },
           asio::detached);
       co_return;

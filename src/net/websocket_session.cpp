@@ -73,7 +73,7 @@ WebSocketSession::WebSocketSession(ServerContext& context, tcp::socket socket,
 asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::string_body> request,
                                             std::optional<std::int64_t> since,
                                             std::vector<chat::ChatMessage> older,
-                                            bool bearer_subprotocol) {
+                                            bool older_truncated, bool bearer_subprotocol) {
   const auto& limits = context_.settings.limits;
   {
     // Beast answers the upgrade (or refuses it); then the socket is ours again.
@@ -121,7 +121,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   }
   spdlog::info("connect user={} id={} client={} conn={} from {}", participant_.username,
                participant_.user_id, identity_.client_id, participant_.connection_id, remote_);
-  context_.hub.join(participant_, self, since, std::move(older));
+  context_.hub.join(participant_, self, since, std::move(older), older_truncated);
   joined_ = true;
 
   last_received_ = last_ping_ = Clock::now();

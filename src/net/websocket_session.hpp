@@ -35,10 +35,11 @@ class WebSocketSession final : public chat::Connection,
                    auth::Identity identity, std::string remote);
 
   // Completes the upgrade (then drops the request), joins the hub, and runs until the
-  // connection ends. `older`: replayed public messages the cache no longer held (store).
+  // connection ends. `older`: replayed public messages the cache no longer held (store);
+  // `older_truncated`: the replay bound left out older ones.
   boost::asio::awaitable<void> run(
       boost::beast::http::request<boost::beast::http::string_body> request,
-      std::optional<std::int64_t> since, std::vector<chat::ChatMessage> older,
+      std::optional<std::int64_t> since, std::vector<chat::ChatMessage> older, bool older_truncated,
       bool bearer_subprotocol);
 
   void send(const chat::Frame& frame) override;

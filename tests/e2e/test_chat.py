@@ -292,3 +292,46 @@ async def test_many_clients_at_once(natter, idp):
         assert p["status"] is False, p
         seen_offline.add(p["id"])
     await clients[0].close()
+
+
+async def _post(natter, idp, n):
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    for i in range(n):
+        await a.chat(f"r{i}")
+    ids = [(await a.recv_type("chat_message"))["payload"]["cacheID"] for _ in range(n)]
+    await a.close()
+    return ids
+
+
+async def test_since_replays_everything_after_it_beyond_the_cache(start_natter, idp):
+    """800 messages (the cache holds 500): since=100 replays 101..800, every one, from the
+    store and the cache, with no truncated_before."""
+    natter = start_natter("--rate-limit", "100000/1", "--max-messages-per-second", "100000")
+    ids = await _post(natter, idp, 800)
+    assert ids == list(range(ids[0], ids[0] + 800))
+    back = await join(natter, idp, make_user("bob"), since=ids[99])
+    payload = back.seq("bulk_chat_messages")["payload"]
+    assert [m["cacheID"] for m in payload["messages"]] == ids[100:]
+    assert "truncated_before" not in payload
+    everything = await join(natter, idp, make_user("carol"), since=0)
+    assert [m["cacheID"] for m in everything.seq("bulk_chat_messages")["payload"]["messages"]] \
+        == ids
+    plain = await join(natter, idp, make_user("dave"))  # without since: the recent 500
+    assert [m["cacheID"] for m in plain.seq("bulk_chat_messages")["payload"]["messages"]] \
+        == ids[300:]
+
+
+async def test_replay_cut_by_max_replay_says_truncated_before(start_natter, idp):
+    natter = start_natter("--rate-limit", "100000/1", "--max-messages-per-second", "100000",
+                          env={"NATTER_MAX_REPLAY": "300"})
+    ids = await _post(natter, idp, 800)
+    back = await join(natter, idp, make_user("bob"), since=ids[99])
+    payload = back.seq("bulk_chat_messages")["payload"]
+    assert [m["cacheID"] for m in payload["messages"]] == ids[500:]
+    assert payload["truncated_before"] == ids[500]
+    # served from the cache alone, the bound cuts the same way
+    recent = await join(natter, idp, make_user("carol"), since=ids[399])
+    payload = recent.seq("bulk_chat_messages")["payload"]
+    assert [m["cacheID"] for m in payload["messages"]] == ids[500:]
+    assert payload["truncated_before"] == ids[500]
