@@ -5,15 +5,10 @@
 
 namespace natter::net {
 
-ConnectionCounter::Slot::Slot(Slot&& other) noexcept
-    : counter_(std::exchange(other.counter_, nullptr)),
-      user_(std::move(other.user_)),
-      address_(other.address_) {}
-
 ConnectionCounter::Slot& ConnectionCounter::Slot::operator=(Slot&& other) noexcept {
   if (this != &other) {
     release();
-    counter_ = std::exchange(other.counter_, nullptr);
+    counts_ = std::move(other.counts_);
     user_ = std::move(other.user_);
     address_ = other.address_;
   }
@@ -23,54 +18,47 @@ ConnectionCounter::Slot& ConnectionCounter::Slot::operator=(Slot&& other) noexce
 ConnectionCounter::Slot::~Slot() { release(); }
 
 void ConnectionCounter::Slot::release() {
-  if (auto* counter = std::exchange(counter_, nullptr)) counter->release(user_, address_);
+  auto counts = std::move(counts_);
+  if (!counts) return;
+  std::lock_guard lock(counts->mutex);
+  if (auto it = counts->per_user.find(user_); it != counts->per_user.end() && --it->second == 0) {
+    counts->per_user.erase(it);
+  }
+  if (auto it = counts->per_address.find(address_);
+      it != counts->per_address.end() && --it->second == 0) {
+    counts->per_address.erase(it);
+  }
 }
+
+ConnectionCounter::ConnectionCounter() : counts_(std::make_shared<Counts>()) {}
 
 ConnectionCounter::Full ConnectionCounter::acquire(std::string_view user,
                                                    const boost::asio::ip::address& address,
                                                    std::size_t max_per_user,
                                                    std::size_t max_per_address, Slot& slot) {
-  std::lock_guard lock(mutex_);
-  auto by_user = per_user_.find(user);
-  if (max_per_user != 0 && by_user != per_user_.end() && by_user->second >= max_per_user) {
+  slot.release();
+  std::lock_guard lock(counts_->mutex);
+  auto by_user = counts_->per_user.find(user);
+  if (max_per_user != 0 && by_user != counts_->per_user.end() && by_user->second >= max_per_user) {
     return Full::user;
   }
-  auto by_address = per_address_.find(address);
-  if (max_per_address != 0 && by_address != per_address_.end() &&
+  auto by_address = counts_->per_address.find(address);
+  if (max_per_address != 0 && by_address != counts_->per_address.end() &&
       by_address->second >= max_per_address) {
     return Full::address;
   }
-  if (by_user == per_user_.end()) by_user = per_user_.emplace(std::string(user), 0).first;
-  if (by_address == per_address_.end()) by_address = per_address_.emplace(address, 0).first;
+  if (by_user == counts_->per_user.end()) {
+    by_user = counts_->per_user.emplace(std::string(user), 0).first;
+  }
+  if (by_address == counts_->per_address.end()) {
+    by_address = counts_->per_address.emplace(address, 0).first;
+  }
   ++by_user->second;
   ++by_address->second;
-  slot.release();
-  slot.counter_ = this;
+  slot.counts_ = counts_;
   slot.user_ = std::string(user);
   slot.address_ = address;
   return Full::no;
-}
-
-std::size_t ConnectionCounter::connections_of(std::string_view user) const {
-  std::lock_guard lock(mutex_);
-  auto it = per_user_.find(user);
-  return it == per_user_.end() ? 0 : it->second;
-}
-
-std::size_t ConnectionCounter::connections_from(const boost::asio::ip::address& address) const {
-  std::lock_guard lock(mutex_);
-  auto it = per_address_.find(address);
-  return it == per_address_.end() ? 0 : it->second;
-}
-
-void ConnectionCounter::release(const std::string& user, const boost::asio::ip::address& address) {
-  std::lock_guard lock(mutex_);
-  if (auto it = per_user_.find(user); it != per_user_.end() && --it->second == 0) {
-    per_user_.erase(it);
-  }
-  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) {
-    per_address_.erase(it);
-  }
 }
 
 }  // namespace natter::net

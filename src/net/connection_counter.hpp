@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -13,12 +14,15 @@
 namespace natter::net {
 
 class ConnectionCounter {
+  struct Counts;
+
  public:
-  // One counted connection; it stops counting when the slot is destroyed.
+  // One counted connection; it stops counting when the slot is destroyed. A slot keeps the
+  // counts alive, so it may outlive the counter (a session freed at exit).
   class Slot {
    public:
     Slot() = default;
-    Slot(Slot&& other) noexcept;
+    Slot(Slot&& other) noexcept = default;
     Slot& operator=(Slot&& other) noexcept;
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -28,27 +32,28 @@ class ConnectionCounter {
     friend class ConnectionCounter;
     void release();
 
-    ConnectionCounter* counter_ = nullptr;
+    std::shared_ptr<Counts> counts_;
     std::string user_;
     boost::asio::ip::address address_;
   };
 
   enum class Full { no, user, address };
 
+  ConnectionCounter();
+
   // Counts one more connection of `user` from `address` into `slot`, unless that would pass
   // `max_per_user` or `max_per_address` (0: no cap); then says which and counts nothing.
   Full acquire(std::string_view user, const boost::asio::ip::address& address,
                std::size_t max_per_user, std::size_t max_per_address, Slot& slot);
 
-  std::size_t connections_of(std::string_view user) const;
-  std::size_t connections_from(const boost::asio::ip::address& address) const;
-
  private:
-  void release(const std::string& user, const boost::asio::ip::address& address);
+  struct Counts {
+    std::mutex mutex;
+    std::map<std::string, std::size_t, std::less<>> per_user;
+    std::map<boost::asio::ip::address, std::size_t> per_address;
+  };
 
-  mutable std::mutex mutex_;
-  std::map<std::string, std::size_t, std::less<>> per_user_;
-  std::map<boost::asio::ip::address, std::size_t> per_address_;
+  std::shared_ptr<Counts> counts_;
 };
 
 }  // namespace natter::net
