@@ -75,6 +75,12 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
                                             std::vector<chat::ChatMessage> older,
                                             bool older_truncated, bool bearer_subprotocol) {
   const auto& limits = context_.settings.limits;
+  auto self = shared_from_this();
+  // The connection counts for presence before its 101 is sent, so a client that opens a new
+  // connection and then closes its old one is never shown offline in between. What the hub
+  // queues meanwhile waits for the writer, which starts after the upgrade.
+  context_.hub.join(participant_, self, since, std::move(older), older_truncated);
+  joined_ = true;
   {
     // Beast answers the upgrade (or refuses it); then the socket is ours again.
     websocket::stream<beast::tcp_stream> ws(std::move(socket_));
@@ -92,6 +98,8 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
     if (ec) {
       context_.metrics.connect_refused(metrics::ConnectRefusal::handshake_failed);
       spdlog::info("websocket upgrade from {} failed: {}", remote_, ec.message());
+      reading_done_ = true;
+      context_.hub.leave(participant_);
       co_return;
     }
     socket_ = ws.next_layer().release_socket();
@@ -99,8 +107,12 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   request = {};
   beast::error_code ignored;
   socket_.non_blocking(true, ignored);
+  last_received_ = last_ping_ = Clock::now();
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
 
-  auto self = shared_from_this();
   ++context_.websocket_sessions;
   const auto kind =
       participant_.dashboard ? metrics::ClientKind::dashboard : metrics::ClientKind::chat;
@@ -121,14 +133,6 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   }
   spdlog::info("connect user={} id={} client={} conn={} from {}", participant_.username,
                participant_.user_id, identity_.client_id, participant_.connection_id, remote_);
-  context_.hub.join(participant_, self, since, std::move(older), older_truncated);
-  joined_ = true;
-
-  last_received_ = last_ping_ = Clock::now();
-  asio::co_spawn(
-      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
-  asio::co_spawn(
-      socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
   if (context_.shutting_down) close(CloseCode::going_away, "server shutting down");
 
   co_await read_loop();

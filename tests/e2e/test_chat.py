@@ -3,8 +3,8 @@ reconnect recovery with ?since=."""
 
 import asyncio
 
-from natter_e2e import (check_chat_message, check_envelope, check_private_message,
-                        check_chat_payload, join, make_user)
+from natter_e2e import (RawWebSocket, check_chat_message, check_envelope,
+                        check_private_message, check_chat_payload, join, make_user)
 
 
 async def test_public_message_reaches_everyone(natter, idp):
@@ -335,3 +335,28 @@ async def test_replay_cut_by_max_replay_says_truncated_before(start_natter, idp)
     payload = recent.seq("bulk_chat_messages")["payload"]
     assert [m["cacheID"] for m in payload["messages"]] == ids[500:]
     assert payload["truncated_before"] == ids[500]
+
+
+async def test_reconnect_before_closing_the_old_connection_does_not_flicker(natter, idp):
+    """A user who opens a new connection and then closes the old one, 20 times: an observer
+    never sees them go offline."""
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    old = RawWebSocket(natter.port, "/ws?token=" + idp.token(bob))
+    await a.expect_status(bob, True)
+    for _ in range(20):
+        new = RawWebSocket(natter.port, "/ws?token=" + idp.token(bob))  # returns at its 101
+        old.close()
+        old = new
+    await asyncio.sleep(0.5)
+    seen = []
+    while True:
+        try:
+            seen.append(await a.recv(0.3))
+        except AssertionError:
+            break
+    flicker = [m for m in seen if m["type"] == "user_status" and m["payload"]["id"] == bob.sub
+               and not m["payload"]["status"]]
+    assert not flicker, f"bob was shown offline {len(flicker)} times while reconnecting"
+    old.close()
+    await a.expect_status(bob, False)
