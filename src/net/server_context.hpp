@@ -51,6 +51,7 @@ struct ServerContext {
   ConnectionCounter connections;  // open WebSocket connections per user and per address
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};
+  std::atomic<std::uint64_t> websocket_sessions_ended{0};  // ever (the memory trimmer reads it)
   std::atomic<bool> shutting_down{false};
 };
 

@@ -150,6 +150,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   watchdog_timer_.cancel();
   wake_writer();
   --context_.websocket_sessions;
+  ++context_.websocket_sessions_ended;
   context_.metrics.connection_closed(kind);
   spdlog::info("disconnect user={} conn={}{}", participant_.username, participant_.connection_id,
                close_code_ ? fmt::format(" code={}", static_cast<int>(*close_code_)) : "");
