@@ -443,8 +443,27 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
       if (decision.since) {
         const auto oldest = context.hub.oldest_cached_public_id();
         if (oldest == 0 || *decision.since < oldest - 1) {
-          auto replay_query = [&context, since = *decision.since, oldest,
-                               newest = context.hub.newest_cached_public_id()] {
+          const auto newest = context.hub.newest_cached_public_id();
+          const auto span = static_cast<std::uint64_t>(
+              std::clamp<std::int64_t>(newest - *decision.since, 1, limits.max_replay));
+          const auto pages = static_cast<std::size_t>((span + 499) / 500);
+          auto wait = context.replay_pacer.reserve(pages, limits.handshake_timeout);
+          if (!wait) {
+            context.metrics.connect_refused(metrics::ConnectRefusal::store_unavailable);
+            spdlog::info("upgrade refused from {} for user={}: 503 (replays are busy)", remote,
+                         identity.username);
+            auto res = error_response(request, http::status::service_unavailable, "unavailable",
+                                      "too many replays at once: retry shortly");
+            res.set(http::field::retry_after, "2");
+            res.keep_alive(false);
+            co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+            co_return;
+          }
+          if (*wait > asio::steady_timer::duration::zero()) {
+            asio::steady_timer pause(stream.get_executor(), *wait);
+            co_await pause.async_wait(asio::as_tuple(use_awaitable));
+          }
+          auto replay_query = [&context, since = *decision.since, oldest, newest] {
             return read_replay(context.store, since, oldest, newest,
                                context.settings.limits.max_replay);
           };

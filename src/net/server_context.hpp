@@ -24,6 +24,7 @@
 #include "metrics/metrics.hpp"
 #include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
+#include "net/replay_pacer.hpp"
 
 namespace natter::net {
 
@@ -49,6 +50,9 @@ struct ServerContext {
   std::function<bool()> cache_ready;   // with Valkey: connected and subscribed
 
   ConnectionCounter connections;  // open WebSocket connections per user and per address
+  // Store pages (500 messages) read for replays: 20 a second, one whole NATTER_MAX_REPLAY
+  // (5000 = 10 pages) at once, so the store keeps room for live traffic.
+  ReplayPacer replay_pacer{20, 10};
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};
   std::atomic<std::uint64_t> websocket_sessions_ended{0};  // ever (the memory trimmer reads it)

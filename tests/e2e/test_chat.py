@@ -2,6 +2,7 @@
 reconnect recovery with ?since=."""
 
 import asyncio
+import time
 
 from natter_e2e import (RawWebSocket, check_chat_message, check_envelope,
                         check_private_message, check_chat_payload, join, make_user)
@@ -360,3 +361,18 @@ async def test_reconnect_before_closing_the_old_connection_does_not_flicker(natt
     assert not flicker, f"bob was shown offline {len(flicker)} times while reconnecting"
     old.close()
     await a.expect_status(bob, False)
+
+
+async def test_replay_store_reads_are_paced_across_a_reconnect_storm(start_natter, idp):
+    """30 clients returning at once with since=0 after 800 messages (two store pages each):
+    natter reads 20 pages a second for replays (10 at once), so the storm is spread over
+    seconds, and every client still gets its whole replay."""
+    natter = start_natter("--rate-limit", "100000/1", "--max-messages-per-second", "100000")
+    ids = await _post(natter, idp, 800)
+    started = time.monotonic()
+    back = await asyncio.gather(*(join(natter, idp, make_user(f"r{i}"), since=0)
+                                  for i in range(30)))
+    took = time.monotonic() - started
+    for c in back:
+        assert [m["cacheID"] for m in c.seq("bulk_chat_messages")["payload"]["messages"]] == ids
+    assert took >= 2, f"60 store pages of replay read in {took:.2f}s: not paced"
