@@ -149,8 +149,9 @@ int run(const natter::config::Settings& settings) {
                                                  metrics.flush_queue_depth(s.remaining);
                                                });
   }
-  chat::Hub hub(chat::HubSettings{}, *channels, message_cache, limiter, shards.hub_shards(),
-                bus ? nullptr : &commits, metrics, bus.get());
+  chat::Hub hub(chat::HubSettings{.max_replay = settings.limits.max_replay}, *channels,
+                message_cache, limiter, shards.hub_shards(), bus ? nullptr : &commits, metrics,
+                bus.get());
   if (bus) {
     if (!bus->start(hub, limiter, message_cache, std::chrono::seconds(10))) {
       throw std::runtime_error("NATTER_VALKEY_URL: cannot reach Valkey at " +

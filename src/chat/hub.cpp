@@ -20,7 +20,8 @@ Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cach
       channels_(std::move(channels)) {}
 
 void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
-               std::optional<std::int64_t> since, std::vector<ChatMessage> older) {
+               std::optional<std::int64_t> since, std::vector<ChatMessage> older,
+               bool older_truncated) {
   std::lock_guard lock(mutex_);
   known_users_[who.user_id] = who.username;
 
@@ -41,7 +42,7 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
   if (!channels_frame_) channels_frame_ = encode_active_channels(channels_);
   greeting.push_back(channels_frame_);
   std::size_t public_replays = 0;
-  if (older.empty() && since.value_or(0) == 0) {
+  if (!since) {
     if (!recent_frame_valid_) {
       auto recent = cache_.recent_public(0, settings_.replay_limit);
       recent_frame_ = recent.empty() ? nullptr : encode_bulk_chat_messages(recent);
@@ -50,17 +51,24 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
     if (recent_frame_) greeting.push_back(recent_frame_);
     public_replays = recent_frame_ ? 1 : 0;
   } else {
-    const std::int64_t after = older.empty() ? since.value_or(0) : older.back().cache_id;
-    auto recent = cache_.recent_public(after, settings_.replay_limit);
+    // Everything after `since` up to the bound, the newest kept; one more is asked of the
+    // cache to learn whether the bound cut it.
+    const auto bound = settings_.max_replay;
+    const std::int64_t after = older.empty() ? *since : older.back().cache_id;
+    auto recent = cache_.recent_public(after, bound + 1);
+    bool truncated = older_truncated;
     if (!older.empty()) {
       older.insert(older.end(), recent.begin(), recent.end());
-      if (older.size() > settings_.replay_limit) {
-        older.erase(older.begin(),
-                    older.end() - static_cast<std::ptrdiff_t>(settings_.replay_limit));
-      }
       recent = std::move(older);
     }
-    if (!recent.empty()) greeting.push_back(encode_bulk_chat_messages(recent));
+    if (recent.size() > bound) {
+      recent.erase(recent.begin(), recent.end() - static_cast<std::ptrdiff_t>(bound));
+      truncated = true;
+    }
+    if (!recent.empty()) {
+      greeting.push_back(encode_bulk_chat_messages(
+          recent, truncated ? std::optional(recent.front().cache_id) : std::nullopt));
+    }
     public_replays = recent.empty() ? 0 : 1;
   }
   std::size_t private_replays = 0;
@@ -239,6 +247,11 @@ void Hub::deliver_locked(const PrivateMessage& message) {
 }
 
 std::int64_t Hub::oldest_cached_public_id() { return cache_.oldest_public_id(); }
+
+std::int64_t Hub::newest_cached_public_id() {
+  auto newest = cache_.recent_public(0, 1);
+  return newest.empty() ? 0 : newest.back().cache_id;
+}
 
 void Hub::set_channels(std::vector<Channel> channels, Origin origin) {
   std::lock_guard lock(mutex_);

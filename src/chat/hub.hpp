@@ -42,7 +42,8 @@ struct PendingDashboard {
 };
 
 struct HubSettings {
-  std::size_t replay_limit = 500;  // public messages replayed on connect
+  std::size_t replay_limit = 500;  // public messages replayed on connect without `since`
+  std::size_t max_replay = 5000;   // ...and at most this many with `since`
 };
 
 class Hub {
@@ -58,12 +59,16 @@ class Hub {
   // Registers the connection on its shard and queues its connect sequence (channels, recent
   // public messages after `since`, recent private messages, connected users); announces the
   // user to everyone else on their first connection. `older` are public messages after
-  // `since` that the cache no longer holds (read from the store), oldest first.
+  // `since` that the cache no longer holds (read from the store), oldest first;
+  // `older_truncated`: the store read left out older ones (the replay bound cut it).
   void join(const Participant& who, std::shared_ptr<Connection> connection,
-            std::optional<std::int64_t> since, std::vector<ChatMessage> older = {});
+            std::optional<std::int64_t> since, std::vector<ChatMessage> older = {},
+            bool older_truncated = false);
   // The oldest public cacheID the cache still holds (0 when empty): a `since` below it
   // needs the store.
   std::int64_t oldest_cached_public_id();
+  // The newest public cacheID the cache holds (0 when empty).
+  std::int64_t newest_cached_public_id();
   // Call on the participant's own shard when its connection ends.
   void leave(const Participant& who);
 

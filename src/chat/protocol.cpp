@@ -270,8 +270,11 @@ Frame encode_private_message(const PrivateMessage& m) {
   return envelope("private_chat_message", m.username, to_json(m));
 }
 
-Frame encode_bulk_chat_messages(std::span<const ChatMessage> messages) {
-  return envelope("bulk_chat_messages", "Server", list_payload("messages", messages));
+Frame encode_bulk_chat_messages(std::span<const ChatMessage> messages,
+                                std::optional<std::int64_t> truncated_before) {
+  auto payload = list_payload("messages", messages);
+  if (truncated_before) payload.emplace("truncated_before", *truncated_before);
+  return envelope("bulk_chat_messages", "Server", std::move(payload));
 }
 
 Frame encode_bulk_private_messages(std::span<const PrivateMessage> messages) {

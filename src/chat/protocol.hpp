@@ -87,7 +87,9 @@ boost::json::object to_json(const Channel& c);
 // Each encoder returns a whole text frame; chat::frame_payload() gives back the JSON.
 Frame encode_chat_message(const ChatMessage& m);
 Frame encode_private_message(const PrivateMessage& m);
-Frame encode_bulk_chat_messages(std::span<const ChatMessage> messages);
+// `truncated_before`: set when a bound cut the replay, to the oldest cacheID it holds.
+Frame encode_bulk_chat_messages(std::span<const ChatMessage> messages,
+                                std::optional<std::int64_t> truncated_before = std::nullopt);
 Frame encode_bulk_private_messages(std::span<const PrivateMessage> messages);
 Frame encode_active_channels(std::span<const Channel> channels);
 Frame encode_connected_users(std::span<const UserStatus> users);

@@ -185,10 +185,29 @@ const std::vector<Option>& options() {
          s.limits.send_queue_bytes =
              static_cast<std::size_t>(to_int("send-queue-bytes", v, 1024, std::int64_t{1} << 32));
        }},
-      {"max-messages-per-second", "50", "client messages read per second per connection",
+      {"max-messages-per-second", "50",
+       "client frames (messages, pings, pongs) read per second per connection",
        [](Settings& s, const std::string& v) {
          s.limits.max_messages_per_second =
              static_cast<std::size_t>(to_int("max-messages-per-second", v, 1, 1000000));
+       }},
+      {"max-replay", "5000",
+       "most public messages replayed to a client reconnecting with ?since= (newest kept)",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_replay = static_cast<std::size_t>(to_int("max-replay", v, 1, 1000000));
+       }},
+      {"max-connections-per-user", "16",
+       "open WebSocket connections one user may hold (more: 429 at the upgrade); 0: no cap",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_connections_per_user =
+             static_cast<std::size_t>(to_int("max-connections-per-user", v, 0, 1000000));
+       }},
+      {"max-connections-per-ip", "256",
+       "open WebSocket connections from one client address, as trusted proxies forward it "
+       "(more: 429 at the upgrade); 0: no cap",
+       [](Settings& s, const std::string& v) {
+         s.limits.max_connections_per_ip =
+             static_cast<std::size_t>(to_int("max-connections-per-ip", v, 0, 10000000));
        }},
       {"max-body-bytes", "1048576", "largest REST request body; bigger is refused with 413",
        [](Settings& s, const std::string& v) {
@@ -216,7 +235,8 @@ const std::vector<Option>& options() {
            bad("trusted-proxies", v, e.what());
          }
        }},
-      {"idle-timeout", "60", "seconds without an answer to pings before a peer is dropped",
+      {"idle-timeout", "60",
+       "seconds without a whole frame (a pong, a message) before a peer is dropped",
        [](Settings& s, const std::string& v) {
          s.limits.idle_timeout = to_seconds("idle-timeout", v);
        }},

@@ -28,6 +28,12 @@ struct Limits {
   std::size_t max_http_body_bytes = 1u << 20;
   // Private messages replayed per user on connect: a conversation's recent past, cheap to send.
   std::size_t private_replay = 200;
+  // Public messages replayed after `since`: a long absence, not a history download.
+  std::size_t max_replay = 5000;
+  // Open connections per user (0: no cap): a handful of devices and tabs, not a botnet's worth.
+  std::size_t max_connections_per_user = 16;
+  // ...and per client address (0: no cap): room for a household or office behind one NAT.
+  std::size_t max_connections_per_ip = 256;
 };
 
 struct Settings {

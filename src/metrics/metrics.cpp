@@ -62,7 +62,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Register(r);
   constexpr std::array<std::string_view, kRefusals> kRefusalNames = {
       "bad_request",       "unauthorized",  "keys_unavailable", "banned",
-      "store_unavailable", "shutting_down", "handshake_failed"};
+      "store_unavailable", "shutting_down", "handshake_failed", "too_many_connections"};
   for (std::size_t i = 0; i < kRefusals; ++i) {
     connects_refused_[i] = &refused.Add({{"reason", std::string(kRefusalNames[i])}});
   }

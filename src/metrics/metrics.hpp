@@ -30,13 +30,14 @@ enum class ClientKind : std::uint8_t { chat, dashboard };
 
 // Why an upgrade to WebSocket was refused.
 enum class ConnectRefusal : std::uint8_t {
-  bad_request,        // malformed target or `since`
-  unauthorized,       // missing, invalid or expired token
-  keys_unavailable,   // the identity provider's keys could not be had
-  banned,             // the user is banned
-  store_unavailable,  // the ban check could not reach the store
-  shutting_down,      // a graceful shutdown has begun
-  handshake_failed,   // the WebSocket handshake itself failed
+  bad_request,           // malformed target or `since`
+  unauthorized,          // missing, invalid or expired token
+  keys_unavailable,      // the identity provider's keys could not be had
+  banned,                // the user is banned
+  store_unavailable,     // the ban check could not reach the store
+  shutting_down,         // a graceful shutdown has begun
+  handshake_failed,      // the WebSocket handshake itself failed
+  too_many_connections,  // the user or the address holds its most connections
 };
 
 // Client-to-server message types (PROTOCOL.md sections 3 and 4); `invalid` is anything that
@@ -91,7 +92,7 @@ class Metrics final : public chat::ChatMetrics {
 
  private:
   static constexpr std::size_t kClientKinds = 2;
-  static constexpr std::size_t kRefusals = 7;
+  static constexpr std::size_t kRefusals = 8;
   static constexpr std::size_t kInKinds = 6;
   static constexpr std::size_t kStoreCallers = 3;
 

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -242,6 +243,94 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
   co_return res;
 }
 
+// RFC 6455 4.2.1: the key is the base64 of 16 bytes: 22 characters, the last of them holding
+// two bits, then "==".
+bool valid_websocket_key(std::string_view key) {
+  auto base64 = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  };
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  if (!std::all_of(key.begin(), key.begin() + 21, base64)) return false;
+  return key[21] == 'A' || key[21] == 'Q' || key[21] == 'g' || key[21] == 'w';
+}
+
+// The answer to a request Beast could not parse, or nullopt for a connection that just ended
+// (closed, timed out, cut short) and is owed nothing. `unread`: the bytes the parser was given.
+std::optional<Response> unparsed_request_response(const beast::error_code& ec,
+                                                  std::string_view unread) {
+  const Request request;
+  if (ec == http::error::body_limit) {
+    return error_response(request, http::status::payload_too_large, "payload_too_large",
+                          "request body too large");
+  }
+  if (ec == http::error::header_limit) {
+    // Cut before the end of the request line: the line (the target) is what is too long.
+    if (unread.find("\r\n") == std::string_view::npos) {
+      return error_response(request, http::status::uri_too_long, "uri_too_long",
+                            "request line too long");
+    }
+    return error_response(request, http::status::request_header_fields_too_large,
+                          "header_too_large", "request header too large");
+  }
+  if (ec.category() != beast::error_code(http::error::bad_method).category() ||
+      ec == http::error::end_of_stream || ec == http::error::partial_message) {
+    return std::nullopt;
+  }
+  return error_response(request, http::status::bad_request, "bad_request",
+                        fmt::format("malformed request: {}", ec.message()));
+}
+
+// Reads (and drops) what the client still sends, for a second or 1 MiB at most, so that
+// closing with unread bytes does not reset the connection before it read our answer.
+asio::awaitable<void> drain_before_close(beast::tcp_stream& stream) {
+  std::array<char, 16384> scratch;
+  stream.expires_after(std::chrono::seconds(1));
+  for (std::size_t total = 0; total < (1u << 20);) {
+    auto [ec, n] =
+        co_await stream.async_read_some(asio::buffer(scratch), asio::as_tuple(use_awaitable));
+    if (ec) break;
+    total += n;
+  }
+}
+
+struct StoredReplay {
+  std::vector<chat::ChatMessage> messages;  // oldest first
+  bool truncated = false;                   // older ones after `since` were left out
+};
+
+// The public messages after `since` that a reconnect replay needs from the store, the cache
+// holding those from `oldest_cached` (0: none) to `newest_cached`: read in pages, oldest first,
+// up to where the cache takes over. cacheIDs count up by one (gaps only where messages were
+// deleted), so starting at `max_replay` before the newest bounds the read.
+Result<StoredReplay> read_replay(chat::Store& store, std::int64_t since, std::int64_t oldest_cached,
+                                 std::int64_t newest_cached, std::size_t max_replay) {
+  constexpr std::int64_t kPage = 500;
+  std::int64_t newest = newest_cached;
+  if (newest == 0) {
+    auto ids = store.stored_ids();
+    if (!ids) return ids.error();
+    newest = ids->max_public_cache_id;
+  }
+  StoredReplay replay;
+  const auto bound = static_cast<std::int64_t>(max_replay);
+  std::int64_t after = since;
+  if (newest - since > bound) {
+    after = newest - bound;
+    replay.truncated = true;
+  }
+  while (replay.messages.size() < max_replay) {
+    auto page = store.public_after(after, kPage);
+    if (!page) return page.error();
+    if (page->empty()) break;
+    after = page->back().cache_id;
+    replay.messages.insert(replay.messages.end(), std::make_move_iterator(page->begin()),
+                           std::make_move_iterator(page->end()));
+    if (static_cast<std::int64_t>(page->size()) < kPage) break;
+    if (oldest_cached != 0 && after >= oldest_cached - 1) break;
+  }
+  return replay;
+}
+
 metrics::ConnectRefusal refusal_of(const UpgradeDecision& decision) {
   if (decision.error_code == "bad_request") return metrics::ConnectRefusal::bad_request;
   if (decision.error_code == "unavailable") return metrics::ConnectRefusal::keys_unavailable;
@@ -323,16 +412,31 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
     stream.expires_after(limits.handshake_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
     if (ec) {
-      if (ec == http::error::body_limit) {
-        Request dummy;
-        auto res = error_response(dummy, http::status::payload_too_large, "payload_too_large",
-                                  "request body too large");
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+      const auto unread = buffer.cdata();
+      auto answer = unparsed_request_response(
+          ec, std::string_view(static_cast<const char*>(unread.data()), unread.size()));
+      if (answer) {
+        spdlog::debug("http from {}: {} ({})", endpoint.address().to_string(), answer->result_int(),
+                      ec.message());
+        answer->keep_alive(false);
+        co_await http::async_write(stream, *answer, asio::as_tuple(use_awaitable));
+        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        co_await drain_before_close(stream);
       }
       co_return;
     }
     Request request = parser.release();
+    if (request.count(http::field::transfer_encoding) != 0 && !request.chunked()) {
+      // RFC 9112 6.3: a request whose last transfer coding is not chunked has no knowable
+      // length.
+      auto res = error_response(request, http::status::bad_request, "bad_request",
+                                "malformed request: chunked must be the last transfer coding");
+      res.keep_alive(false);
+      co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+      stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      co_await drain_before_close(stream);
+      co_return;
+    }
     auto target = request.target();
     const auto path = target.substr(0, target.find('?'));
     const bool is_ws_path = path == "/ws";
@@ -345,6 +449,16 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
         context.metrics.connect_refused(metrics::ConnectRefusal::shutting_down);
         auto res = error_response(request, http::status::service_unavailable, "unavailable",
                                   "server shutting down");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        co_return;
+      }
+      if (!valid_websocket_key(request[http::field::sec_websocket_key])) {
+        context.metrics.connect_refused(metrics::ConnectRefusal::bad_request);
+        log_event(spdlog::level::info, "refused",
+                  {{"code", 400}, {"reason", "invalid Sec-WebSocket-Key"}, {"remote", remote}});
+        auto res = error_response(request, http::status::bad_request, "bad_request",
+                                  "Sec-WebSocket-Key must be the base64 of 16 bytes");
         res.keep_alive(false);
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
         co_return;
@@ -384,6 +498,29 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
         co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
         co_return;
       }
+      ConnectionCounter::Slot slot;
+      const auto full = context.connections.acquire(identity.subject, origin.client,
+                                                    limits.max_connections_per_user,
+                                                    limits.max_connections_per_ip, slot);
+      if (full != ConnectionCounter::Full::no) {
+        context.metrics.connect_refused(metrics::ConnectRefusal::too_many_connections);
+        const bool by_user = full == ConnectionCounter::Full::user;
+        const auto what =
+            by_user
+                ? fmt::format("{} connections for this user", limits.max_connections_per_user)
+                : fmt::format("{} connections from this address", limits.max_connections_per_ip);
+        log_event(spdlog::level::info, "refused",
+                  {{"code", 429},
+                   {"user", identity.username},
+                   {"sub", identity.subject},
+                   {"reason", "already " + what},
+                   {"remote", remote}});
+        auto res = error_response(request, http::status::too_many_requests, "too_many_connections",
+                                  "already " + what);
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        co_return;
+      }
       // The user's private history, read from the store on their first connect since start
       // (the cache starts empty of it after a restart). A store failure only costs the replay.
       if (!identity.subject.empty() && !context.cache.private_warm(identity.subject)) {
@@ -399,12 +536,37 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
                        identity.username, identity.subject);
         }
       }
-      std::vector<chat::ChatMessage> older;
+      StoredReplay older;
       if (decision.since) {
         const auto oldest = context.hub.oldest_cached_public_id();
-        if (oldest == 0 || *decision.since + 1 < oldest) {
-          auto replay_query = [&context, since = *decision.since] {
-            return context.store.public_after(since, 500);
+        if (oldest == 0 || *decision.since < oldest - 1) {
+          const auto newest = context.hub.newest_cached_public_id();
+          const auto span = static_cast<std::uint64_t>(
+              std::clamp<std::int64_t>(newest - *decision.since, 1, limits.max_replay));
+          const auto pages = static_cast<std::size_t>((span + 499) / 500);
+          auto wait = context.replay_pacer.reserve(pages, limits.handshake_timeout);
+          if (!wait) {
+            context.metrics.connect_refused(metrics::ConnectRefusal::store_unavailable);
+            log_event(spdlog::level::info, "refused",
+                      {{"code", 503},
+                       {"user", identity.username},
+                       {"sub", identity.subject},
+                       {"reason", "replays are busy"},
+                       {"remote", remote}});
+            auto res = error_response(request, http::status::service_unavailable, "unavailable",
+                                      "too many replays at once: retry shortly");
+            res.set(http::field::retry_after, "2");
+            res.keep_alive(false);
+            co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
+            co_return;
+          }
+          if (*wait > asio::steady_timer::duration::zero()) {
+            asio::steady_timer pause(stream.get_executor(), *wait);
+            co_await pause.async_wait(asio::as_tuple(use_awaitable));
+          }
+          auto replay_query = [&context, since = *decision.since, oldest, newest] {
+            return read_replay(context.store, since, oldest, newest,
+                               context.settings.limits.max_replay);
           };
           auto stored = co_await on_worker(context.workers, std::move(replay_query));
           if (stored && *stored) older = std::move(**stored);
@@ -422,11 +584,14 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
           context, stream.release_socket(),
           std::string_view(static_cast<const char*>(early.data()), early.size()),
           std::move(participant), std::move(identity), remote);
+      // The slot lives in the function co_spawn keeps until run() returns: the connection
+      // counts until it ends.
       asio::co_spawn(
           executor,
-          [session, request = std::move(request), since = decision.since, older = std::move(older),
+          [session, slot = std::move(slot), request = std::move(request), since = decision.since,
+           older = std::move(older.messages), truncated = older.truncated,
            bearer = decision.bearer_subprotocol]() mutable {
-            return session->run(std::move(request), since, std::move(older), bearer);
+            return session->run(std::move(request), since, std::move(older), truncated, bearer);
           },
           asio::detached);
       co_return;

@@ -6,6 +6,9 @@
 #include <boost/asio.hpp>
 #include <csignal>
 #include <thread>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "net/http_session.hpp"
 #include "net/listen_address.hpp"
@@ -20,6 +23,10 @@ namespace {
 // timeout is left for the close handshakes and the final commit.
 constexpr std::size_t kCloseBatches = 16;
 constexpr std::chrono::seconds kMaxCloseSpread{5};
+// The memory trimmer looks this often, and trims once this many connections ended since its
+// last trim: a storm's worth, not everyday churn.
+constexpr std::chrono::seconds kTrimInterval{5};
+constexpr std::uint64_t kTrimAfterEnded = 256;
 }  // namespace
 
 Shards::Shards(std::size_t count, chat::ChatMetrics& metrics) {
@@ -108,6 +115,8 @@ int Server::run() {
   wait_for_hangup(hangups);
   accept_next();
   if (metrics_listener_) metrics_listener_->start();
+  trim_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
+  trim_memory_later();
 
   std::vector<std::jthread> threads;
   for (std::size_t i = 1; i < shards_.size(); ++i) {
@@ -132,6 +141,23 @@ void Server::wait_for_hangup(asio::signal_set& hangups) {
     spdlog::info("SIGHUP: reloading the identity provider's keys");
     if (on_hangup_) on_hangup_();
     wait_for_hangup(hangups);
+  });
+}
+
+void Server::trim_memory_later() {
+  trim_timer_->expires_after(kTrimInterval);
+  trim_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || context_.shutting_down) return;
+    const auto ended = context_.websocket_sessions_ended.load();
+    if (ended - ended_at_last_trim_ >= kTrimAfterEnded) {
+      spdlog::debug("memory: {} connections ended since the last trim: trimming",
+                    ended - ended_at_last_trim_);
+      ended_at_last_trim_ = ended;
+#if defined(__GLIBC__)
+      context_.workers.submit([] { malloc_trim(0); });
+#endif
+    }
+    trim_memory_later();
   });
 }
 

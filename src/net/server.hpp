@@ -55,6 +55,9 @@ class Server {
   void begin_shutdown(int signal_number);
   void close_next_batch();
   void check_drained();
+  // Every kTrimInterval: after a burst of closed connections, hands the allocator's free
+  // memory back to the system (glibc keeps it otherwise), on a worker, not a shard.
+  void trim_memory_later();
 
   ServerContext& context_;
   Shards& shards_;
@@ -63,6 +66,8 @@ class Server {
   std::unique_ptr<MetricsListener> metrics_listener_;  // with NATTER_METRICS_LISTEN only
   std::chrono::steady_clock::time_point shutdown_deadline_{};
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+  std::unique_ptr<boost::asio::steady_timer> trim_timer_;
+  std::uint64_t ended_at_last_trim_ = 0;
   std::unique_ptr<boost::asio::steady_timer> close_timer_;
   std::chrono::steady_clock::duration close_interval_{};
   std::size_t next_close_batch_ = 0;

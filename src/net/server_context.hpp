@@ -22,7 +22,9 @@
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
 #include "metrics/metrics.hpp"
+#include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
+#include "net/replay_pacer.hpp"
 #include "web/static_files.hpp"
 
 namespace natter::net {
@@ -49,8 +51,13 @@ struct ServerContext {
   std::function<bool()> cache_ready;      // with Valkey: connected and subscribed
   const web::StaticFiles* web = nullptr;  // the browser app; null when NATTER_WEB=false
 
+  ConnectionCounter connections;  // open WebSocket connections per user and per address
+  // Store pages (500 messages) read for replays: 20 a second, one whole NATTER_MAX_REPLAY
+  // (5000 = 10 pages) at once, so the store keeps room for live traffic.
+  ReplayPacer replay_pacer{20, 10};
   std::atomic<std::uint64_t> next_connection_id{1};
   std::atomic<std::size_t> websocket_sessions{0};
+  std::atomic<std::uint64_t> websocket_sessions_ended{0};  // ever (the memory trimmer reads it)
   std::atomic<bool> shutting_down{false};
 };
 

@@ -14,6 +14,10 @@ namespace http = boost::beast::http;
 
 namespace {
 
+// The largest `since` taken: cacheIDs are JSON numbers, which clients hold exactly only up to
+// 2^53 - 1, and natter never numbers that far; anything above is not a cacheID.
+constexpr std::int64_t kMaxSince = (std::int64_t{1} << 53) - 1;
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -43,7 +47,7 @@ asio::awaitable<UpgradeDecision> authorize_upgrade(
     std::string value = (*it).value;
     std::int64_t since = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), since);
-    if (ec != std::errc{} || ptr != value.data() + value.size() || since < 0) {
+    if (ec != std::errc{} || ptr != value.data() + value.size() || since < 0 || since > kMaxSince) {
       co_return refuse(http::status::bad_request, "bad_request", "since must be a cacheID");
     }
     decision.since = since;

@@ -29,6 +29,9 @@ constexpr std::size_t kMaxWriteBuffers = 256;
 constexpr std::size_t kMaxWriteBytes = 1u << 20;
 // Queue capacity kept across writes; a burst's bigger queue is given back once drained.
 constexpr std::size_t kKeptQueueCapacity = 64;
+// How long a client closed as too slow (4008) has to take its close frame before the socket
+// is closed: the write in flight goes first, and it may never read it.
+constexpr std::chrono::seconds kSlowCloseWait{2};
 
 chat::Frame close_frame(std::uint16_t code, std::string_view reason) {
   std::string payload;
@@ -73,8 +76,14 @@ WebSocketSession::WebSocketSession(ServerContext& context, tcp::socket socket,
 asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::string_body> request,
                                             std::optional<std::int64_t> since,
                                             std::vector<chat::ChatMessage> older,
-                                            bool bearer_subprotocol) {
+                                            bool older_truncated, bool bearer_subprotocol) {
   const auto& limits = context_.settings.limits;
+  auto self = shared_from_this();
+  // The connection counts for presence before its 101 is sent, so a client that opens a new
+  // connection and then closes its old one is never shown offline in between. What the hub
+  // queues meanwhile waits for the writer, which starts after the upgrade.
+  context_.hub.join(participant_, self, since, std::move(older), older_truncated);
+  joined_ = true;
   {
     // Beast answers the upgrade (or refuses it); then the socket is ours again.
     websocket::stream<beast::tcp_stream> ws(std::move(socket_));
@@ -92,6 +101,8 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
     if (ec) {
       context_.metrics.connect_refused(metrics::ConnectRefusal::handshake_failed);
       spdlog::info("websocket upgrade from {} failed: {}", remote_, ec.message());
+      reading_done_ = true;
+      context_.hub.leave(participant_);
       co_return;
     }
     socket_ = ws.next_layer().release_socket();
@@ -99,8 +110,12 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   request = {};
   beast::error_code ignored;
   socket_.non_blocking(true, ignored);
+  last_received_ = last_ping_ = Clock::now();
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
 
-  auto self = shared_from_this();
   ++context_.websocket_sessions;
   const auto kind =
       participant_.dashboard ? metrics::ClientKind::dashboard : metrics::ClientKind::chat;
@@ -126,14 +141,6 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
              {"client", identity_.client_id},
              {"conn", participant_.connection_id},
              {"remote", remote_}});
-  context_.hub.join(participant_, self, since, std::move(older));
-  joined_ = true;
-
-  last_received_ = last_ping_ = Clock::now();
-  asio::co_spawn(
-      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
-  asio::co_spawn(
-      socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
   if (context_.shutting_down) close(CloseCode::going_away, "server shutting down");
 
   co_await read_loop();
@@ -151,6 +158,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   watchdog_timer_.cancel();
   wake_writer();
   --context_.websocket_sessions;
+  ++context_.websocket_sessions_ended;
   context_.metrics.connection_closed(kind);
   // Ours when we closed; else the peer's close code; else none came (1006, as RFC 6455 says).
   const int code = close_code_    ? static_cast<int>(*close_code_)
@@ -176,9 +184,16 @@ asio::awaitable<void> WebSocketSession::read_loop() {
 
   for (;;) {
     const auto event = discarding ? WsReader::Event::need_more : reader_.next();
+    // A whole frame outside a fragmented message: what follows it is a new frame.
+    if (event != WsReader::Event::need_more && !reader_.in_message()) partial_since_.reset();
     switch (event) {
       case WsReader::Event::need_more: {
         reader_.trim();
+        if (reader_.idle()) {
+          partial_since_.reset();
+        } else if (!partial_since_) {
+          partial_since_ = Clock::now();
+        }
         auto [wait_ec] =
             co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(use_awaitable));
         if (wait_ec || socket_shut_) co_return;
@@ -196,15 +211,16 @@ asio::awaitable<void> WebSocketSession::read_loop() {
           co_return;
         }
         reader_.commit(n);
-        last_received_ = Clock::now();
         if (discarding) reader_.discard();
         continue;
       }
       case WsReader::Event::ping:
-        if (!close_frame_) send(chat::make_frame(chat::Opcode::pong, reader_.payload()));
-        continue;
+        last_received_ = Clock::now();
+        queue_pong(reader_.payload());
+        break;
       case WsReader::Event::pong:
-        continue;
+        last_received_ = Clock::now();
+        break;
       case WsReader::Event::close:
         peer_closed_ = true;
         if (close_sent_) {
@@ -236,16 +252,19 @@ asio::awaitable<void> WebSocketSession::read_loop() {
       case WsReader::Event::binary:
         break;
     }
-    if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
-
-    if (event == WsReader::Event::binary) {
-      context_.metrics.message_in(metrics::InKind::invalid);
-      refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
-    } else {
-      co_await handle(reader_.payload());
+    if (event == WsReader::Event::text || event == WsReader::Event::binary) {
+      last_received_ = Clock::now();
+      if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
+      if (event == WsReader::Event::binary) {
+        context_.metrics.message_in(metrics::InKind::invalid);
+        refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
+      } else {
+        co_await handle(reader_.payload());
+      }
     }
 
-    // Flood guard: past the per-second budget, stop reading until the next second.
+    // Flood guard: every frame (pings and pongs too) counts; past the per-second budget, stop
+    // reading until the next second.
     const auto now = Clock::now();
     if (now - window_start >= std::chrono::seconds(1)) {
       window_start = now;
@@ -357,23 +376,34 @@ void WebSocketSession::send(const chat::Frame& frame) {
   if (queued_frames() == 1) wake_writer();
 }
 
+void WebSocketSession::queue_pong(std::string_view payload) {
+  if (close_code_ || close_frame_ || reading_done_) return;
+  const bool was_pending = pending_pong_ != nullptr;
+  pending_pong_ = chat::make_frame(chat::Opcode::pong, payload);
+  if (!was_pending) wake_writer();
+}
+
 void WebSocketSession::close(CloseCode code, std::string_view reason) {
   if (close_code_ || close_frame_ || reading_done_) return;
   close_code_ = code;
   close_reason_ = std::string(reason);
-  if (code == CloseCode::too_slow) {
-    // It is not reading, so a close frame would only wait behind what it does not read: drop
-    // the connection now (after the caller's fan-out loop) and let presence catch up at once.
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->shut(); });
-    return;
-  }
-  begin_close(close_frame(static_cast<std::uint16_t>(code), close_reason_), false);
+  // Too slow: what is queued is dropped for the close frame (after the write in flight), so a
+  // client that reads again learns why; one that does not is cut off after a short wait.
+  const bool too_slow = code == CloseCode::too_slow;
+  begin_close(close_frame(static_cast<std::uint16_t>(code), close_reason_), false,
+              too_slow ? std::min<Clock::duration>(kSlowCloseWait,
+                                                   context_.settings.limits.handshake_timeout)
+                       : Clock::duration(context_.settings.limits.handshake_timeout));
 }
 
 void WebSocketSession::begin_close(chat::Frame frame, bool then_fin) {
+  begin_close(std::move(frame), then_fin, context_.settings.limits.handshake_timeout);
+}
+
+void WebSocketSession::begin_close(chat::Frame frame, bool then_fin, Clock::duration wait) {
   close_frame_ = std::move(frame);
   fin_after_close_ = then_fin;
-  close_deadline_ = Clock::now() + context_.settings.limits.handshake_timeout;
+  close_deadline_ = Clock::now() + wait;
   wake_writer();
   watchdog_timer_.cancel();  // re-arms for the close deadline
 }
@@ -410,7 +440,7 @@ asio::awaitable<void> WebSocketSession::write_loop() {
       }
       co_return;  // the read loop (or the watchdog's deadline) ends the connection
     }
-    if (queued_frames() == 0) {
+    if (queued_frames() == 0 && !pending_pong_) {
       if (reading_done_) co_return;
       if (buffers.capacity() > kKeptQueueCapacity) std::vector<asio::const_buffer>().swap(buffers);
       writer_wake_.expires_at(Clock::time_point::max());
@@ -419,7 +449,10 @@ asio::awaitable<void> WebSocketSession::write_loop() {
     }
 
     // Gather everything queued (up to the caps) into one write; the frames stay in the queue,
-    // before queue_head_, until it completes.
+    // before queue_head_, until it completes. The pong answers the latest ping.
+    const chat::Frame pong = std::move(pending_pong_);
+    pending_pong_ = nullptr;
+    if (pong) buffers.emplace_back(pong->data(), pong->size());
     std::size_t bytes = 0;
     while (queue_head_ < queue_.size() && buffers.size() < kMaxWriteBuffers &&
            bytes < kMaxWriteBytes) {
@@ -457,10 +490,17 @@ asio::awaitable<void> WebSocketSession::watchdog() {
       }
       wake = *close_deadline_;
     } else {
-      if (reading_done_ || close_code_) co_return;  // ended, or 4008's shut() is on its way
+      if (reading_done_ || close_code_) co_return;  // ended (every close sets a deadline)
       if (now - last_received_ >= idle) {
-        spdlog::info("user={} conn={} read ended: nothing received for {}s", participant_.username,
+        spdlog::info("user={} conn={} read ended: no frame received for {}s", participant_.username,
                      participant_.connection_id, context_.settings.limits.idle_timeout.count());
+        shut();
+        co_return;
+      }
+      if (partial_since_ && now - *partial_since_ >= idle) {
+        spdlog::info("user={} conn={} read ended: a message begun {}s ago is not complete",
+                     participant_.username, participant_.connection_id,
+                     context_.settings.limits.idle_timeout.count());
         shut();
         co_return;
       }
@@ -482,6 +522,7 @@ asio::awaitable<void> WebSocketSession::watchdog() {
         }
         wake = std::min(wake, now + std::chrono::duration_cast<Clock::duration>(left));
       }
+      if (partial_since_) wake = std::min(wake, *partial_since_ + idle);
     }
     watchdog_timer_.expires_at(wake);
     co_await watchdog_timer_.async_wait(asio::as_tuple(use_awaitable));

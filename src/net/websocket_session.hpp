@@ -35,10 +35,11 @@ class WebSocketSession final : public chat::Connection,
                    auth::Identity identity, std::string remote);
 
   // Completes the upgrade (then drops the request), joins the hub, and runs until the
-  // connection ends. `older`: replayed public messages the cache no longer held (store).
+  // connection ends. `older`: replayed public messages the cache no longer held (store);
+  // `older_truncated`: the replay bound left out older ones.
   boost::asio::awaitable<void> run(
       boost::beast::http::request<boost::beast::http::string_body> request,
-      std::optional<std::int64_t> since, std::vector<chat::ChatMessage> older,
+      std::optional<std::int64_t> since, std::vector<chat::ChatMessage> older, bool older_truncated,
       bool bearer_subprotocol);
 
   void send(const chat::Frame& frame) override;
@@ -61,10 +62,16 @@ class WebSocketSession final : public chat::Connection,
   chat::CommitQueue::Refuse late_refusal(const std::string& ref);
   boost::asio::awaitable<void> refresh_token(std::string token, std::string ref);
   void reply(const chat::Frame& frame);
+  // Answers a ping: the pong waits beside the queue, and a newer ping replaces it (RFC 6455
+  // 5.5.3), so a ping flood costs one small frame per write.
+  void queue_pong(std::string_view payload);
   void refuse(const chat::ProtocolError& error, std::string_view ref);
   // Queues the close frame (dropping what is queued but not yet written) and starts the
-  // bounded wait for the peer's close. `then_fin`: stop sending after it (protocol errors).
+  // bounded wait (the handshake timeout) for the peer's close. `then_fin`: stop sending after it
+  // (protocol errors).
   void begin_close(chat::Frame close_frame, bool then_fin);
+  // ...and shuts the socket if the close is not done within `wait`.
+  void begin_close(chat::Frame close_frame, bool then_fin, Clock::duration wait);
   // Shuts and closes the socket now; every pending operation ends. Idempotent.
   void shut();
   void wake_writer();
@@ -83,10 +90,14 @@ class WebSocketSession final : public chat::Connection,
   std::vector<chat::Frame> queue_;  // [queue_head_, end) waits; the rest is being written
   std::size_t queue_head_ = 0;
   std::size_t queued_bytes_ = 0;
+  chat::Frame pending_pong_;  // the answer to the latest ping, not yet written
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer watchdog_timer_;
   Clock::time_point connected_at_{};
-  Clock::time_point last_received_{};
+  Clock::time_point last_received_{};  // the last whole frame (a byte is not a sign of life)
+  // When the frame or fragmented message now half-read began; it must end within the idle
+  // timeout, so a trickle of bytes cannot hold its buffer.
+  std::optional<Clock::time_point> partial_since_;
   Clock::time_point last_ping_{};
   std::optional<Clock::time_point> close_deadline_;
   std::optional<chat::CloseCode> close_code_;  // ours, for 4008 and every close we start

@@ -46,6 +46,11 @@ class WsReader {
   std::uint16_t error_code() const { return error_code_; }
   std::string_view error_reason() const { return error_reason_; }
 
+  // True when nothing is buffered and no message is half-read: the peer owes us nothing.
+  bool idle() const { return begin_ == end_ && !in_message_; }
+  // True between the first and the last fragment of a message.
+  bool in_message() const { return in_message_; }
+
   // Frees the buffers when nothing is buffered and no message is half-read (call before an
   // idle wait), so an idle connection holds no read memory.
   void trim();

@@ -2,9 +2,10 @@
 reconnect recovery with ?since=."""
 
 import asyncio
+import time
 
-from natter_e2e import (check_chat_message, check_envelope, check_private_message,
-                        check_chat_payload, join, make_user)
+from natter_e2e import (RawWebSocket, check_chat_message, check_envelope,
+                        check_private_message, check_chat_payload, join, make_user)
 
 
 async def test_public_message_reaches_everyone(natter, idp):
@@ -292,3 +293,86 @@ async def test_many_clients_at_once(natter, idp):
         assert p["status"] is False, p
         seen_offline.add(p["id"])
     await clients[0].close()
+
+
+async def _post(natter, idp, n):
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    for i in range(n):
+        await a.chat(f"r{i}")
+    ids = [(await a.recv_type("chat_message"))["payload"]["cacheID"] for _ in range(n)]
+    await a.close()
+    return ids
+
+
+async def test_since_replays_everything_after_it_beyond_the_cache(start_natter, idp):
+    """800 messages (the cache holds 500): since=100 replays 101..800, every one, from the
+    store and the cache, with no truncated_before."""
+    natter = start_natter("--rate-limit", "100000/1", "--max-messages-per-second", "100000")
+    ids = await _post(natter, idp, 800)
+    assert ids == list(range(ids[0], ids[0] + 800))
+    back = await join(natter, idp, make_user("bob"), since=ids[99])
+    payload = back.seq("bulk_chat_messages")["payload"]
+    assert [m["cacheID"] for m in payload["messages"]] == ids[100:]
+    assert "truncated_before" not in payload
+    everything = await join(natter, idp, make_user("carol"), since=0)
+    assert [m["cacheID"] for m in everything.seq("bulk_chat_messages")["payload"]["messages"]] \
+        == ids
+    plain = await join(natter, idp, make_user("dave"))  # without since: the recent 500
+    assert [m["cacheID"] for m in plain.seq("bulk_chat_messages")["payload"]["messages"]] \
+        == ids[300:]
+
+
+async def test_replay_cut_by_max_replay_says_truncated_before(start_natter, idp):
+    natter = start_natter("--rate-limit", "100000/1", "--max-messages-per-second", "100000",
+                          env={"NATTER_MAX_REPLAY": "300"})
+    ids = await _post(natter, idp, 800)
+    back = await join(natter, idp, make_user("bob"), since=ids[99])
+    payload = back.seq("bulk_chat_messages")["payload"]
+    assert [m["cacheID"] for m in payload["messages"]] == ids[500:]
+    assert payload["truncated_before"] == ids[500]
+    # served from the cache alone, the bound cuts the same way
+    recent = await join(natter, idp, make_user("carol"), since=ids[399])
+    payload = recent.seq("bulk_chat_messages")["payload"]
+    assert [m["cacheID"] for m in payload["messages"]] == ids[500:]
+    assert payload["truncated_before"] == ids[500]
+
+
+async def test_reconnect_before_closing_the_old_connection_does_not_flicker(natter, idp):
+    """A user who opens a new connection and then closes the old one, 20 times: an observer
+    never sees them go offline."""
+    alice, bob = make_user("alice"), make_user("bob")
+    a = await join(natter, idp, alice)
+    old = RawWebSocket(natter.port, "/ws?token=" + idp.token(bob))
+    await a.expect_status(bob, True)
+    for _ in range(20):
+        new = RawWebSocket(natter.port, "/ws?token=" + idp.token(bob))  # returns at its 101
+        old.close()
+        old = new
+    await asyncio.sleep(0.5)
+    seen = []
+    while True:
+        try:
+            seen.append(await a.recv(0.3))
+        except AssertionError:
+            break
+    flicker = [m for m in seen if m["type"] == "user_status" and m["payload"]["id"] == bob.sub
+               and not m["payload"]["status"]]
+    assert not flicker, f"bob was shown offline {len(flicker)} times while reconnecting"
+    old.close()
+    await a.expect_status(bob, False)
+
+
+async def test_replay_store_reads_are_paced_across_a_reconnect_storm(start_natter, idp):
+    """30 clients returning at once with since=0 after 800 messages (two store pages each):
+    natter reads 20 pages a second for replays (10 at once), so the storm is spread over
+    seconds, and every client still gets its whole replay."""
+    natter = start_natter("--rate-limit", "100000/1", "--max-messages-per-second", "100000")
+    ids = await _post(natter, idp, 800)
+    started = time.monotonic()
+    back = await asyncio.gather(*(join(natter, idp, make_user(f"r{i}"), since=0)
+                                  for i in range(30)))
+    took = time.monotonic() - started
+    for c in back:
+        assert [m["cacheID"] for m in c.seq("bulk_chat_messages")["payload"]["messages"]] == ids
+    assert took >= 2, f"60 store pages of replay read in {took:.2f}s: not paced"

@@ -8,10 +8,10 @@ import time
 import pytest
 import websockets
 
-from natter_e2e import (REMOVE, Client, IdentityProvider, SigningKey, check_envelope,
-                        check_private_payload, check_chat_payload, free_port, hs256_token,
-                        join, make_user, raw_upgrade, recv_json, unsigned_token, ws_connect,
-                        ws_uri)
+from natter_e2e import (REMOVE, Client, IdentityProvider, RawWebSocket, SigningKey,
+                        check_envelope, check_private_payload, check_chat_payload, free_port,
+                        hs256_token, join, make_user, raw_upgrade, recv_json, unsigned_token,
+                        ws_connect, ws_uri)
 
 
 def check_refusal(natter, token, expected_status=401, headers=None):
@@ -336,10 +336,74 @@ async def test_recovers_once_provider_comes_up(start_natter, keys):
 
 
 
-@pytest.mark.parametrize("since", ["abc", "-1", "1.5"])
+@pytest.mark.parametrize("since", ["abc", "-1", "-5", "1.5", "", "9007199254740992",
+                                   "9223372036854775807", "99999999999999999999"])
 def test_bad_since_is_400(natter, idp, since):
     status, hdrs, body = raw_upgrade(natter.port, f"/ws?since={since}&token="
                                      + idp.token(make_user("alice")))
     assert status == 400
     doc = json.loads(body)
     assert isinstance(doc["error"]["code"], str) and isinstance(doc["error"]["message"], str)
+
+
+async def test_since_at_the_top_of_its_range_after_a_message(natter, idp):
+    """`since` is checked before it meets arithmetic: with a message in the cache, the largest
+    `since` taken (2^53 - 1) replays nothing, and the int64 maximum is a 400, not an
+    overflow; natter serves on."""
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    await a.chat("one")
+    await a.recv_type("chat_message")
+    bob = make_user("bob")
+    top = await join(natter, idp, bob, since=2 ** 53 - 1)
+    await a.expect_status(bob, True)
+    assert top.types == ["active_channels", "connected_users"], top.types
+    status, _, body = raw_upgrade(natter.port, "/ws?since=9223372036854775807&token="
+                                  + idp.token(make_user("carol")))
+    assert status == 400, (status, body)
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    await top.close()
+    await a.expect_status(bob, False)
+    await a.ping()
+
+
+# --- connection caps ---------------------------------------------------------------------------
+
+async def test_connections_per_user_are_capped_with_429(natter, idp):
+    """NATTER_MAX_CONNECTIONS_PER_USER defaults to 16: the 17th is refused with 429."""
+    alice, bob = make_user("alice"), make_user("bob")
+    held = [RawWebSocket(natter.port, "/ws?token=" + idp.token(alice)) for _ in range(16)]
+    try:
+        doc = check_refusal(natter, idp.token(alice), 429)
+        assert doc["error"]["code"] == "too_many_connections", doc
+        assert "user=alice" in natter.log_text() and "429" in natter.log_text()
+        b = await join(natter, idp, bob)  # others are not counted against her
+        held.pop().close()
+        deadline = time.monotonic() + 5
+        while True:  # her slot is given back once the closed connection has ended
+            status, _, _ = raw_upgrade(natter.port, "/ws?token=" + idp.token(alice))
+            if status == 101 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 101, f"a connection after closing one answered {status}"
+        await b.ping()
+    finally:
+        for raw in held:
+            raw.close()
+
+
+async def test_connections_per_forwarded_address_are_capped_with_429(start_natter, idp):
+    natter = start_natter("--max-connections-per-ip", "3", "--trusted-proxies", "127.0.0.1")
+    via = {"X-Forwarded-For": "203.0.113.7"}
+    held = [RawWebSocket(natter.port, "/ws?token=" + idp.token(make_user(f"u{i}")), via)
+            for i in range(3)]
+    try:
+        path = "/ws?token=" + idp.token(make_user("u3"))
+        status, _, body = raw_upgrade(natter.port, path, via)
+        assert status == 429, status
+        assert json.loads(body)["error"]["code"] == "too_many_connections"
+        assert "203.0.113.7" in natter.log_text()
+        assert raw_upgrade(natter.port, path, {"X-Forwarded-For": "203.0.113.8"})[0] == 101
+    finally:
+        for raw in held:
+            raw.close()

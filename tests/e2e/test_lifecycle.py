@@ -57,7 +57,7 @@ async def test_sigterm_spreads_1001_closes_over_time(start_natter, idp):
     """With many clients, SIGTERM turns /readyz 503 at once and sends the 1001 closes in
     batches over min(timeout / 2, 5 s), so they do not all reconnect elsewhere in the same
     instant; natter still exits 0 within --shutdown-timeout."""
-    natter = start_natter("--shutdown-timeout", "4")
+    natter = start_natter("--shutdown-timeout", "4", "--max-connections-per-user", "40")
     token = idp.token(make_user("crowd"))
     clients = [await ws_connect(natter, token) for _ in range(40)]
     for ws in clients:

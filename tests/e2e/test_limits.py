@@ -3,7 +3,9 @@ idle peers."""
 
 import asyncio
 import json
+import os
 import socket
+import threading
 import time
 
 import pytest
@@ -309,3 +311,140 @@ async def test_silent_tcp_connection_is_dropped_by_handshake_timeout(start_natte
     # and natter serves others meanwhile
     c = await join(natter, idp, make_user("alice"))
     await c.ping()
+
+
+async def test_slow_client_that_reads_again_gets_close_4008(start_natter, idp):
+    """A client that stops reading until its send queue overflows, then reads again, finds a
+    close frame with 4008 after what was in flight (not a bare end of stream)."""
+    natter = start_natter("--send-queue-messages", "256", "--send-queue-bytes", "262144",
+                          "--rate-limit", "100000/1", "--max-messages-per-second", "100000")
+    alice, slowpoke = make_user("alice"), make_user("slowpoke")
+    a = await join(natter, idp, alice)
+    slow = RawWebSocket(natter.port, "/ws?token=" + idp.token(slowpoke), rcvbuf=4096)
+    try:
+        await a.expect_status(slowpoke, True)
+        body = "x" * 4000
+        for i in range(4000):
+            await a.chat(f"{i:05d} {body}")
+            await a.recv_type("chat_message")  # alice keeps up
+            if i % 10 == 0 and "closing 4008" in natter.log_text():
+                break
+        else:
+            raise AssertionError("the slow client's queue never overflowed")
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        code, opcodes = await asyncio.to_thread(slow.read_until_closed, 10)
+        assert code == 4008, f"slow client read {len(opcodes)} frames, then close {code}"
+        await a.recv_type("user_status", 10)
+    finally:
+        slow.close()
+
+
+# --- control frames -----------------------------------------------------------------------------
+
+def test_ping_flood_counts_against_the_read_budget(start_natter, idp):
+    """20,000 pings in one burst from a client that reads: it is not closed as too slow, it
+    gets far fewer pongs than pings (a newer ping replaces an unanswered one), the last pong
+    answers the last ping, and the pings are read no faster than the per-second budget."""
+    natter = start_natter("--max-messages-per-second", "5000")
+    raw = RawWebSocket(natter.port, "/ws?token=" + idp.token(make_user("pinger")))
+    try:
+        while json.loads(raw.read_frame(5)[1])["type"] != "connected_users":
+            pass  # the connect sequence
+        n = 20000
+        started = time.monotonic()
+        frames = b"".join(ping_frame(b"%05d" % i) for i in range(n))
+        sender = threading.Thread(target=raw.sock.sendall, args=(frames,))
+        sender.start()
+        pongs = []
+        last = (b"%05d" % (n - 1))
+        while not pongs or pongs[-1] != last:
+            frame = raw.read_frame(max(0.01, started + 20 - time.monotonic()))
+            assert frame is not None, f"connection ended after {len(pongs)} pongs"
+            opcode, payload = frame
+            assert opcode != 0x8, f"closed {payload[:2].hex()} after {len(pongs)} pongs"
+            if opcode == 0xA:
+                pongs.append(payload)
+        elapsed = time.monotonic() - started
+        sender.join()
+        print(f"{n} pings: {len(pongs)} pongs in {elapsed:.1f}s")
+        assert len(pongs) < n // 10, f"{len(pongs)} pongs for {n} pings"
+        assert elapsed >= 2.5, f"{n} pings read in {elapsed:.1f}s: not held to 5,000 a second"
+        raw.send_text(json.dumps({"type": "ping"}))
+        while (frame := raw.read_frame(5)) and frame[0] != 0x1:
+            pass
+        assert frame is not None and json.loads(frame[1])["type"] == "pong"
+    finally:
+        raw.close()
+
+
+def ping_frame(payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    return (bytes([0x89, 0x80 | len(payload)]) + mask
+            + bytes(c ^ mask[i % 4] for i, c in enumerate(payload)))
+
+
+def masked_frame(first_byte: int, payload: bytes, declared: int | None = None) -> bytes:
+    """A client frame: `first_byte` holds FIN and the opcode; `declared` may claim more payload
+    than is given (a frame left unfinished)."""
+    n = len(payload) if declared is None else declared
+    mask = os.urandom(4)
+    if n < 126:
+        header = bytes([first_byte, 0x80 | n])
+    elif n < 65536:
+        header = bytes([first_byte, 0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        header = bytes([first_byte, 0x80 | 127]) + n.to_bytes(8, "big")
+    return header + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+
+
+def trickle_until_closed(raw: RawWebSocket, trickle: bytes, within: float) -> float:
+    """Sends `trickle` every 0.2 s, reading what comes, until the server ends the connection;
+    returns how long that took. Fails if it is still open after `within` seconds."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        try:
+            raw.sock.sendall(trickle)
+        except OSError:
+            return time.monotonic() - started
+        try:
+            while (frame := raw.read_frame(0.2)) is not None:
+                if frame[0] == 0x8:
+                    return time.monotonic() - started
+            return time.monotonic() - started  # EOF
+        except TimeoutError:
+            pass
+    raise AssertionError(f"still open after {within}s of a trickle of {trickle!r}")
+
+
+async def test_unfinished_frame_is_dropped_despite_a_trickle_of_bytes(start_natter, idp):
+    """65,000 bytes of a declared 65,535-byte frame, then a byte every 0.2 s: bytes are not a
+    sign of life, so the peer is dropped within about the idle timeout."""
+    natter = start_natter("--idle-timeout", "2")
+    alice, tease = make_user("alice"), make_user("tease")
+    a = await join(natter, idp, alice)
+    raw = RawWebSocket(natter.port, "/ws?token=" + idp.token(tease))
+    try:
+        await a.expect_status(tease, True)
+        raw.sock.sendall(masked_frame(0x81, b"x" * 65000, declared=65535))
+        took = await asyncio.to_thread(trickle_until_closed, raw, b"x", 10)
+        print(f"dropped after {took:.1f}s")
+        await a.expect_status(tease, False)
+    finally:
+        raw.close()
+
+
+async def test_unfinished_fragmented_message_is_dropped_despite_pongs(start_natter, idp):
+    """The first fragment of a message, then pongs every 0.2 s and never the last fragment:
+    the message must complete within the idle timeout."""
+    natter = start_natter("--idle-timeout", "2")
+    alice, tease = make_user("alice"), make_user("tease")
+    a = await join(natter, idp, alice)
+    raw = RawWebSocket(natter.port, "/ws?token=" + idp.token(tease))
+    try:
+        await a.expect_status(tease, True)
+        raw.sock.sendall(masked_frame(0x01, b'{"type":"chat_message","channel":"general",'))
+        took = await asyncio.to_thread(trickle_until_closed, raw, masked_frame(0x8A, b""), 10)
+        print(f"dropped after {took:.1f}s")
+        await a.expect_status(tease, False)
+    finally:
+        raw.close()
