@@ -28,11 +28,12 @@ constexpr std::string_view kScriptGzip = "GZ";  // stands for the compressed byt
 
 const std::string kIndexTag = etag_of(kIndexBody);
 const std::string kScriptTag = etag_of(kScript);
+const std::string kSvgTag = etag_of("<svg/>");  // the table holds views: the tags must outlive it
 
 const std::array<Asset, 3> kTable{{
     {"/index.html", kIndexBody, {}, "text/html; charset=utf-8", kIndexTag},
     {"/assets/app-1a2b.js", kScript, kScriptGzip, "text/javascript; charset=utf-8", kScriptTag},
-    {"/favicon.svg", "<svg/>", {}, "image/svg+xml", etag_of("<svg/>")},
+    {"/favicon.svg", "<svg/>", {}, "image/svg+xml", kSvgTag},
 }};
 
 WebRequest get(std::string_view path) { return {"GET", path, {}, {}}; }
