@@ -3,6 +3,7 @@ did, and NATTER_METRICS_LISTEN moving /metrics to a listener of its own."""
 
 import asyncio
 import re
+import subprocess
 import time
 
 import pytest
@@ -149,3 +150,16 @@ def test_metrics_on_the_main_listener_by_default(natter):
     scrape(natter.port)
     status, headers, _ = http_request(natter.port, "POST", "/metrics")
     assert status == 405 and headers.get("allow") == "GET, HEAD"
+
+
+async def test_promtool_finds_nothing_to_fix(natter, idp):
+    """Prometheus' own linter (Debian's prometheus package) on a scrape after some traffic."""
+    alice = make_user("alice")
+    a = await join(natter, idp, alice)
+    await a.chat("counted")
+    await a.recv_type("chat_message")
+    _, _, body = http_request(natter.port, "GET", "/metrics")
+    lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                          timeout=30)
+    assert lint.returncode == 0, (lint.stdout + lint.stderr).decode()
+    assert (lint.stdout + lint.stderr).strip() == b"", (lint.stdout + lint.stderr).decode()
