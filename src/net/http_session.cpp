@@ -280,12 +280,13 @@ std::optional<Response> unparsed_request_response(const beast::error_code& ec,
                         fmt::format("malformed request: {}", ec.message()));
 }
 
-// Reads (and drops) what the client still sends, for a second or 1 MiB at most, so that
-// closing with unread bytes does not reset the connection before it read our answer.
+// Reads (and drops) what the client still sends, for 2 s or 16 MiB at most (nginx's lingering
+// close), so that closing with unread bytes does not reset the connection before the client
+// read our answer: a client that sends a 4 MiB body before reading still sees its 413.
 asio::awaitable<void> drain_before_close(beast::tcp_stream& stream) {
   std::array<char, 16384> scratch;
-  stream.expires_after(std::chrono::seconds(1));
-  for (std::size_t total = 0; total < (1u << 20);) {
+  stream.expires_after(std::chrono::seconds(2));
+  for (std::size_t total = 0; total < (16u << 20);) {
     auto [ec, n] =
         co_await stream.async_read_some(asio::buffer(scratch), asio::as_tuple(use_awaitable));
     if (ec) break;

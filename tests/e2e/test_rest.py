@@ -589,3 +589,15 @@ async def test_store_down_answers_503_then_heals(pg, start_natter, idp):
             break
         time.sleep(0.5)
     assert status == 200 and channel_names(doc) == ["general"], doc
+
+
+def test_a_4_mib_body_is_answered_413_not_reset(start_natter, idp):
+    """A standard client that sends its whole body before reading sees the 413 (natter reads
+    and drops the rest for a while instead of resetting the connection under it)."""
+    natter = start_natter()
+    api = Api(natter, idp.token(make_user("root", admin=True)))
+    for _ in range(3):
+        status, headers, doc = api.call("POST", "/channels", raw=b"x" * (4 << 20),
+                                        headers={"Content-Type": "application/json"})
+        check_error(status, doc, 413, "payload_too_large")
+        assert headers.get("connection") == "close"
