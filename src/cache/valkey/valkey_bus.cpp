@@ -197,11 +197,17 @@ std::vector<Command> ValkeyBus::registration() {
     }
   }
   Command users{"HSET", presence_key(settings_.instance)};
-  for (const auto& user : hub_->local_users()) {
+  const auto local = hub_->local_users();
+  for (const auto& user : local) {
     users.push_back(user.id);
     users.push_back(user.username);
   }
   if (users.size() > 2) commands.push_back(std::move(users));
+  // Other instances may have read this instance's presence hash while it was still empty
+  // (their resubscription came first): tell them who is here, too.
+  for (const auto& user : local) {
+    commands.push_back({"PUBLISH", bus_channel, presence_event(settings_.instance, user)});
+  }
   return commands;
 }
 
