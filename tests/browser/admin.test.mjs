@@ -96,7 +96,12 @@ test('a ban shows on the banned person\'s screen, a pardon lets them back', asyn
 
 test('a new rate limit bites at once', async () => {
   await section('Settings');
-  await ada.page.getByRole('spinbutton', { name: 'Message limit' }).fill('2');
+  const limit = ada.page.getByRole('spinbutton', { name: 'Message limit' });
+  // The form shows the limit in force once it has loaded; typing before that races the load.
+  await waitFor(async () => (await limit.inputValue()) !== '');
+  await ada.page.getByRole('button', { name: 'Save' }).waitFor();
+  await waitFor(async () => await ada.page.getByRole('button', { name: 'Save' }).isEnabled());
+  await limit.fill('2');
   await ada.page.getByRole('spinbutton', { name: 'Window (seconds)' }).fill('60');
   await ada.page.getByRole('button', { name: 'Save' }).click();
   // The save's own note, not the connection indicator (also a status): the limit is in force.

@@ -15,8 +15,9 @@ export function SettingsPage({ api }: { api: Api }) {
       const r = await api.rateLimit();
       setLimit(r);
       if (r) {
-        setMessages(String(r.message_limit));
-        setWindowSeconds(String(r.window_seconds));
+        // What someone typed while the figures loaded is kept, not overwritten.
+        setMessages((typed) => (typed === '' ? String(r.message_limit) : typed));
+        setWindowSeconds((typed) => (typed === '' ? String(r.window_seconds) : typed));
       }
     });
   }, [api]);
