@@ -14,6 +14,7 @@
 
 #include "chat/store.hpp"
 #include "store/open_store.hpp"
+#include "store/postgres/pg_connection.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 namespace natter::store {
@@ -649,6 +650,35 @@ TEST_P(StoreConformance, OpensTheUrlsItKnowsAndRefusesOthers) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
                          ::testing::Values("memory", "sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace natter::store
+
+namespace natter::store {
+namespace {
+
+// Every libpq call is bounded: a statement runs at most statement_timeout (15 s unless the URL
+// says otherwise), so a stuck query cannot hold a store worker for good.
+TEST(PostgresConnection, BoundsEveryStatementAndTheUrlMayOverride) {
+  const char* url = std::getenv("NATTER_TEST_DATABASE_URL");
+  ASSERT_NE(url, nullptr) << "NATTER_TEST_DATABASE_URL is not set (run through CTest)";
+  auto plain = postgres::Connection::connect(url);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  auto shown = plain->exec("SHOW statement_timeout");
+  ASSERT_TRUE(shown.ok()) << shown.error().message;
+  EXPECT_EQ(shown->text(0, 0), "15s");
+
+  std::string quick_url = url;
+  quick_url += quick_url.find('?') == std::string::npos ? "?" : "&";
+  quick_url += "options=-c%20statement_timeout%3D200";
+  auto quick = postgres::Connection::connect(quick_url);
+  ASSERT_TRUE(quick.ok()) << quick.error().message;
+  EXPECT_EQ(quick->exec("SHOW statement_timeout")->text(0, 0), "200ms");
+  auto slow = quick->exec("SELECT pg_sleep(5)");
+  EXPECT_FALSE(slow.ok()) << "a 5 s statement outlived a 200 ms statement_timeout";
+  // ...and the connection serves the next statement.
+  EXPECT_TRUE(quick->exec("SELECT 1").ok());
+}
 
 }  // namespace
 }  // namespace natter::store

@@ -84,7 +84,12 @@ bool Rows::boolean(int row, int column) const {
 }
 
 Result<Connection> Connection::connect(const std::string& url) {
-  ConnectionPtr conn(PQconnectdb(url.c_str()));
+  // Bounds on every blocking libpq call: connecting (connect_timeout, seconds), a statement
+  // (statement_timeout, enforced by the server) and a server or network that stops answering
+  // (tcp_user_timeout, ms, enforced by the kernel). Set before the URL, whose own values win.
+  const char* keywords[] = {"connect_timeout", "options", "tcp_user_timeout", "dbname", nullptr};
+  const char* values[] = {"5", "-c statement_timeout=15000", "15000", url.c_str(), nullptr};
+  ConnectionPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (!conn) return Error{Error::Kind::unavailable, "PostgreSQL: out of memory"};
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return Error{Error::Kind::unavailable,

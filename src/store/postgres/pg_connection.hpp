@@ -60,7 +60,8 @@ class Rows {
 
 class Connection {
  public:
-  // PQconnectdb; unavailable when the server cannot be reached or refuses us.
+  // PQconnectdbParams, with connect, statement and TCP timeouts the URL may override;
+  // unavailable when the server cannot be reached or refuses us.
   static Result<Connection> connect(const std::string& url);
 
   // PQstatus: false once the connection is broken and must be replaced.
