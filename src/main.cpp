@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/analytics_feed.hpp"
+#include "api/api.hpp"
 #include "api/insecure_notice.hpp"
 #include "auth/dev_key.hpp"
 #include "auth/jwks_client.hpp"
@@ -22,9 +23,10 @@
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "cache/valkey/flusher.hpp"
 #include "cache/valkey/valkey_bus.hpp"
-#include "chat/commit_queue.hpp"
+#include "chat/embedded_acceptance.hpp"
 #include "chat/hub.hpp"
 #include "chat/moderation.hpp"
+#include "common/limits.hpp"
 #include "common/logging.hpp"
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
@@ -103,11 +105,12 @@ int run(const natter::config::Settings& settings) {
     }
   }
 
+  constexpr auto kReplay = static_cast<std::int64_t>(Limits::public_replay);
   cache::MemoryMessageCache message_cache(
       cache::MemoryCacheLimits{.recent_private_per_user = settings.limits.private_replay},
       ids->max_public_cache_id, ids->max_private_cache_id);
-  if (auto recent =
-          store.public_after(std::max<std::int64_t>(0, ids->max_public_cache_id - 500), 500)) {
+  if (auto recent = store.public_after(
+          std::max<std::int64_t>(0, ids->max_public_cache_id - kReplay), kReplay)) {
     for (const auto& m : *recent) message_cache.remember_public(m);
   }
   cache::MemoryRateLimiter limiter(chat::RateLimit{rate->message_limit, rate->window_seconds});
@@ -115,7 +118,7 @@ int run(const natter::config::Settings& settings) {
   const std::size_t threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   net::Shards shards(threads, metrics);
-  chat::CommitQueue commits(store, 100000, metrics);
+  chat::EmbeddedAcceptance embedded(limiter, message_cache, store, 100000, metrics);
   WorkerPool workers(settings.store_threads, 10000);
   // With Valkey, messages are accepted, published and queued there, then flushed to the store;
   // without it the store is the queue.
@@ -149,9 +152,9 @@ int run(const natter::config::Settings& settings) {
                                                  metrics.flush_queue_depth(s.remaining);
                                                });
   }
+  chat::Acceptance& acceptance = bus ? static_cast<chat::Acceptance&>(*bus) : embedded;
   chat::Hub hub(chat::HubSettings{.max_replay = settings.limits.max_replay}, *channels,
-                message_cache, limiter, shards.hub_shards(), bus ? nullptr : &commits, metrics,
-                bus.get());
+                message_cache, acceptance, shards.hub_shards(), metrics, bus.get());
   if (bus) {
     if (!bus->start(hub, limiter, message_cache, std::chrono::seconds(10))) {
       throw std::runtime_error("NATTER_VALKEY_URL: cannot reach Valkey at " +
@@ -160,25 +163,14 @@ int run(const natter::config::Settings& settings) {
     flusher->start();
     spdlog::info("valkey: instance {} on {}", instance, config::redact_url(settings.valkey_url));
   } else {
-    commits.start([&hub](const std::vector<chat::Accepted>& batch) { hub.deliver(batch); });
+    embedded.start(hub);
   }
   chat::Moderation moderation(store, hub);
 
-  net::ServerContext context{settings,
-                             {},
-                             hub,
-                             shards.contexts(),
-                             verifier,
-                             jwks.get(),
-                             dev_signer ? &*dev_signer : nullptr,
-                             identity->id,
-                             instance,
-                             store,
-                             workers,
-                             moderation,
-                             message_cache,
-                             limiter,
-                             metrics};
+  net::ServerContext context{
+      settings,     {},       hub,   verifier, jwks.get(), dev_signer ? &*dev_signer : nullptr,
+      identity->id, instance, store, workers,  moderation, message_cache,
+      limiter,      metrics};
   context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
   context.keys = keys.get();
   context.trusted_proxies = net::TrustedProxies(settings.trusted_proxies);
@@ -204,6 +196,8 @@ int run(const natter::config::Settings& settings) {
     context.web = &*web_app;
   }
 
+  api::RestApi rest(context);
+  context.routes = &rest;
   api::AnalyticsFeed analytics(context, shards.context(0));
   analytics.start();
   if (settings.api_insecure) api::warn_while_insecure(shards.context(0));
@@ -227,7 +221,7 @@ int run(const natter::config::Settings& settings) {
     bus->stop();
     flusher->stop(std::chrono::seconds(5));
   }
-  commits.stop();
+  embedded.stop();
   workers.stop();
   return code;
 }

@@ -84,8 +84,8 @@ Response refused(const Request& request, const Refusal& refusal) {
 
 }  // namespace
 
-asio::awaitable<std::optional<Response>> serve(net::ServerContext& context, const Request& request,
-                                               const asio::ip::address&) {
+asio::awaitable<std::optional<Response>> RestApi::serve(const Request& request) {
+  net::ServerContext& context = context_;
   const auto target = request.target();
   const Route* route = find_route(target.substr(0, target.find('?')));
   if (!route) co_return std::nullopt;

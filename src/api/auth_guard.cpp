@@ -10,20 +10,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or empty.
 std::string_view bearer_token(const Request& request) {
   auto it = request.find(http::field::authorization);
-  if (it == request.end()) return {};
-  std::string_view value = it->value();
-  constexpr std::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size()) return {};
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return {};
-  }
-  value.remove_prefix(kScheme.size());
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return value;
+  return it == request.end() ? std::string_view() : net::bearer_token(it->value());
 }
 
 }  // namespace
@@ -47,12 +36,8 @@ boost::asio::awaitable<std::variant<auth::Identity, Refusal>> authenticate(
   }
   auto result = co_await net::check_token(context, token);
   if (!result.ok()) {
-    if (result.error == auth::TokenError::keys_unavailable) {
-      co_return Refusal{http::status::service_unavailable, "unavailable",
-                        "identity provider unreachable"};
-    }
-    co_return Refusal{http::status::unauthorized, "unauthorized",
-                      std::string(auth::describe(result.error))};
+    auto refusal = net::token_refusal(result.error);
+    co_return Refusal{refusal.status, std::move(refusal.code), std::move(refusal.reason)};
   }
   if (needed == Role::admin && !result.identity->admin) {
     co_return Refusal{http::status::forbidden, "forbidden", "this route needs the admin role"};

@@ -10,6 +10,7 @@
 #include "api/http_json.hpp"
 #include "api/routes.hpp"
 #include "api/store_call.hpp"
+#include "common/limits.hpp"
 
 namespace natter::api {
 namespace asio = boost::asio;
@@ -17,7 +18,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxNameBytes = 64;          // the protocol's channel-name limit
+constexpr std::size_t kMaxNameBytes = Limits::channel_name_bytes;
 constexpr std::size_t kMaxDescriptionBytes = 512;  // the stores' limit
 
 // Blocking: on a worker, right after a change the store accepted.

@@ -17,6 +17,7 @@
 #include "chat/message.hpp"
 #include "chat/store.hpp"
 #include "common/result.hpp"
+#include "net/http_reply.hpp"
 
 namespace natter::api {
 
@@ -25,10 +26,9 @@ namespace http = boost::beast::http;
 inline constexpr std::int64_t kDefaultPageLimit = 50;
 inline constexpr std::int64_t kMaxPageLimit = 500;  // bounds one response; larger is capped
 
-Response json_response(const Request& request, http::status status, const boost::json::value& body);
-Response no_content(const Request& request);
-Response error_response(const Request& request, http::status status, std::string_view code,
-                        std::string_view message);
+using net::error_response;
+using net::json_response;
+using net::no_content;
 // A store or input error with its status: invalid 400, not_found 404, conflict 409,
 // unavailable 503, internal 500 (the detail is logged, not sent).
 Response error_response(const Request& request, const Error& error);

@@ -11,6 +11,7 @@
 #include "api/http_json.hpp"
 #include "api/routes.hpp"
 #include "api/store_call.hpp"
+#include "common/limits.hpp"
 #include "common/log_event.hpp"
 
 namespace natter::api {
@@ -20,9 +21,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxChannelParams = 50;  // a search names a few channels, not thousands
-constexpr std::size_t kMaxChannelBytes = 64;
+constexpr std::size_t kMaxChannelBytes = Limits::channel_name_bytes;
 constexpr std::size_t kMaxKeywordBytes = 256;
-constexpr std::size_t kMaxUserIdBytes = 255;
+constexpr std::size_t kMaxUserIdBytes = Limits::user_id_bytes;
 constexpr std::size_t kMaxDeleteIds = 500;  // one moderation action; bounds the IN list
 
 Result<chat::MessageQuery> message_query(const Query& query) {

@@ -59,8 +59,9 @@ std::optional<std::string> ecdsa_raw_to_der(std::string_view raw, std::size_t co
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
     return std::nullopt;
   }
-  r.release();
-  s.release();
+  // sig owns them now.
+  static_cast<void>(r.release());
+  static_cast<void>(s.release());
   const int length = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (length <= 0) {
     return std::nullopt;

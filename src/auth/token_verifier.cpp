@@ -12,13 +12,14 @@
 #include "auth/base64url.hpp"
 #include "auth/jws.hpp"
 #include "auth/public_key.hpp"
+#include "common/limits.hpp"
 
 namespace natter::auth {
 namespace {
 
 using Clock = std::chrono::system_clock;
 
-constexpr std::size_t kMaxTokenBytes = 16 * 1024;  // Keycloak tokens are 1-3 KiB; bounds work
+constexpr std::size_t kMaxTokenBytes = Limits::token_bytes;
 // NumericDates are clamped to +-this many seconds (about year 2223) so that time_point
 // arithmetic on nanosecond clocks can never overflow.
 constexpr std::int64_t kMaxEpochSeconds = 8'000'000'000;

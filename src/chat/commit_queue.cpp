@@ -26,23 +26,20 @@ void CommitQueue::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool CommitQueue::enqueue(ChatMessage message, Refuse refuse) {
-  return push(Pending{std::move(message), std::move(refuse)});
-}
-
-bool CommitQueue::enqueue(PrivateMessage message, Refuse refuse) {
-  return push(Pending{std::move(message), std::move(refuse)});
-}
-
-bool CommitQueue::push(Pending pending) {
+bool CommitQueue::enqueue(Accepted message, Refuse refuse) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || pending_.size() >= max_pending_) return false;
-    pending_.push_back(std::move(pending));
+    pending_.push_back(Pending{std::move(message), std::move(refuse)});
     metrics_.commit_queue_depth(pending_.size());
   }
   wake_.notify_one();
   return true;
+}
+
+void CommitQueue::drain() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return (pending_.empty() || !thread_.joinable()) && !committing_; });
 }
 
 std::size_t CommitQueue::committed_batches() const {
@@ -56,12 +53,21 @@ void CommitQueue::run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // stopping with nothing left
+      if (pending_.empty()) {  // stopping with nothing left
+        idle_.notify_all();
+        return;
+      }
       batch.swap(pending_);
+      committing_ = true;
       metrics_.commit_queue_depth(0);
     }
     commit(batch);
     batch.clear();
+    {
+      std::lock_guard lock(mutex_);
+      committing_ = false;
+    }
+    idle_.notify_all();
   }
 }
 

@@ -36,8 +36,9 @@ class CommitQueue {
   void stop();
 
   // Queues a numbered message. False when the backlog is full (the store is too slow or down).
-  bool enqueue(ChatMessage message, Refuse refuse);
-  bool enqueue(PrivateMessage message, Refuse refuse);
+  bool enqueue(Accepted message, Refuse refuse);
+  // Waits until everything queued so far is committed and delivered (or refused).
+  void drain();
 
   // Committed batches and messages so far (for metrics and tests).
   std::size_t committed_batches() const;
@@ -47,7 +48,6 @@ class CommitQueue {
     Accepted message;
     Refuse refuse;
   };
-  bool push(Pending pending);
   void run();
   void commit(std::vector<Pending>& batch);
 
@@ -57,6 +57,8 @@ class CommitQueue {
   Deliver deliver_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable idle_;
+  bool committing_ = false;  // a batch taken from pending_ is being committed and delivered
   std::vector<Pending> pending_;
   bool stopping_ = false;
   std::size_t batches_ = 0;

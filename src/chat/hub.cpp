@@ -8,13 +8,11 @@
 namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-         RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits,
-         ChatMetrics& metrics, Bus* bus)
+         Acceptance& acceptance, std::vector<Shard*> shards, ChatMetrics& metrics, Bus* bus)
     : settings_(settings),
       cache_(cache),
-      limiter_(limiter),
+      acceptance_(acceptance),
       shards_(std::move(shards)),
-      commits_(commits),
       metrics_(metrics),
       bus_(bus),
       channels_(std::move(channels)) {}
@@ -168,61 +166,33 @@ const Channel* Hub::find_channel_locked(std::string_view name) const {
 }
 
 std::optional<ProtocolError> Hub::post(const Participant& from, const ChatRequest& request,
-                                       CommitQueue::Refuse late) {
+                                       Acceptance::Refuse late) {
   ChatMessage message{std::nullopt,    0,           from.user_id, from.username, request.channel,
                       request.message, now_micros()};
-
-  std::unique_lock lock(mutex_);
-  const Channel* channel = find_channel_locked(request.channel);
-  if (!channel) return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
-  message.channel = channel->name;  // delivered and stored under the channel's own spelling
-  if (bus_) {
-    // The bus rate-checks, numbers and orders it, and hands it back to deliver: nothing here
-    // to order, so it is encoded and queued outside the lock.
-    lock.unlock();
-    bus_->publish(std::move(message), std::move(late));
-    return std::nullopt;
+  {
+    std::lock_guard lock(mutex_);
+    const Channel* channel = find_channel_locked(request.channel);
+    if (!channel) return ProtocolError{ErrorCode::unknown_channel, "no such channel", {}};
+    message.channel = channel->name;  // delivered and stored under the channel's own spelling
   }
-  if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
-      !decision.allowed) {
-    return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
-  }
-  message.cache_id = cache_.next_public_id();
-  if (!commits_) {
-    deliver_locked(message);
-  } else if (!commits_->enqueue(std::move(message), std::move(late))) {
-    return ProtocolError{ErrorCode::unavailable, "the store is not keeping up; try again", {}};
-  }
-  return std::nullopt;
+  return acceptance_.accept(std::move(message), std::move(late));
 }
 
 std::optional<ProtocolError> Hub::post(const Participant& from, const PrivateRequest& request,
-                                       CommitQueue::Refuse late) {
-  std::unique_lock lock(mutex_);
-  auto recipient = known_users_.find(request.recipient_id);
-  if (recipient == known_users_.end()) {
-    return ProtocolError{ErrorCode::unknown_recipient, "no such recipient", {}};
+                                       Acceptance::Refuse late) {
+  std::string recipient;
+  {
+    std::lock_guard lock(mutex_);
+    auto known = known_users_.find(request.recipient_id);
+    if (known == known_users_.end()) {
+      return ProtocolError{ErrorCode::unknown_recipient, "no such recipient", {}};
+    }
+    recipient = known->second;
   }
-  PrivateMessage message{std::nullopt,         0,
-                         from.user_id,         from.username,
-                         request.recipient_id, recipient->second,
-                         request.message,      now_micros()};
-  if (bus_) {
-    lock.unlock();
-    bus_->publish(std::move(message), std::move(late));
-    return std::nullopt;
-  }
-  if (auto decision = limiter_.acquire(from.user_id, std::chrono::steady_clock::now());
-      !decision.allowed) {
-    return ProtocolError{ErrorCode::rate_limited, "too many messages", decision.retry_after};
-  }
-  message.cache_id = cache_.next_private_id();
-  if (!commits_) {
-    deliver_locked(message);
-  } else if (!commits_->enqueue(std::move(message), std::move(late))) {
-    return ProtocolError{ErrorCode::unavailable, "the store is not keeping up; try again", {}};
-  }
-  return std::nullopt;
+  return acceptance_.accept(
+      PrivateMessage{std::nullopt, 0, from.user_id, from.username, request.recipient_id,
+                     std::move(recipient), request.message, now_micros()},
+      std::move(late));
 }
 
 void Hub::deliver(const std::vector<Accepted>& batch) {
@@ -280,7 +250,7 @@ void Hub::remove_messages(std::span<const std::int64_t> cache_ids, Origin origin
   broadcast_locked(encode_messages_deleted(cache_ids), OutKind::messages_deleted);
 }
 
-void Hub::disconnect_user(const std::string& user_id, CloseCode code, std::string reason,
+void Hub::disconnect_user(const std::string& user_id, CloseCode code, const std::string& reason,
                           Origin origin) {
   if (bus_ && origin == Origin::here) bus_->user_disconnected(user_id, code, reason);
   for (auto* shard : shards_) {

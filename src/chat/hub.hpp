@@ -1,7 +1,8 @@
 // The chat hub: who is connected (presence), what every connection is owed on connect, and
-// the one ordered path every accepted message takes (rate check, cacheID, recent cache,
-// encode once, hand to every shard). Talks to storage and cache only through the ports; knows
-// nothing of sockets, Beast, libpq or hiredis.
+// the one path every message takes: to the acceptance port (rate check, cacheID, kept), then,
+// handed back in order, into the recent cache, encoded once and handed to every shard. Talks
+// to storage and cache only through the ports; knows nothing of sockets, Beast, libpq or
+// hiredis.
 #pragma once
 
 #include <cstdint>
@@ -14,13 +15,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "chat/acceptance.hpp"
 #include "chat/bus.hpp"
 #include "chat/chat_metrics.hpp"
-#include "chat/commit_queue.hpp"
 #include "chat/connection.hpp"
 #include "chat/ports.hpp"
 #include "chat/protocol.hpp"
 #include "chat/shard.hpp"
+#include "common/limits.hpp"
 #include "common/string_hash.hpp"
 
 namespace natter::chat {
@@ -42,18 +44,18 @@ struct PendingDashboard {
 };
 
 struct HubSettings {
-  std::size_t replay_limit = 500;  // public messages replayed on connect without `since`
-  std::size_t max_replay = 5000;   // ...and at most this many with `since`
+  std::size_t replay_limit = Limits::public_replay;  // replayed on connect without `since`
+  std::size_t max_replay = 5000;                     // ...and at most this many with `since`
 };
 
-class Hub {
+class Hub final : public BusEvents {
  public:
-  // With a CommitQueue, messages are delivered only once stored (embedded mode); with a Bus,
-  // the bus rate-checks, numbers and keeps them and hands them back to every instance
-  // (several instances); with neither they are delivered at once (tests).
-  // `metrics` hears of every frame the hub hands out and of every fan-out's latency.
+  // Messages go to `acceptance`, which hands them back through deliver(). `cache` holds the
+  // recent messages replayed on connect. With a Bus (several instances), changes made here are
+  // told to the other instances. `metrics` hears of every frame the hub hands out and of every
+  // fan-out's latency.
   Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-      RateLimiter& limiter, std::vector<Shard*> shards, CommitQueue* commits = nullptr,
+      Acceptance& acceptance, std::vector<Shard*> shards,
       ChatMetrics& metrics = ChatMetrics::none(), Bus* bus = nullptr);
 
   // Registers the connection on its shard and queues its connect sequence (channels, recent
@@ -72,25 +74,30 @@ class Hub {
   // Call on the participant's own shard when its connection ends.
   void leave(const Participant& who);
 
-  // Accepts a message and fans it out, or says why not. Never broadcasts a refused message.
-  // `late` is called, from the commit thread, if the store refuses the message after it was
-  // accepted.
+  // Hands a message to the acceptance port, or says why not. Never broadcasts a refused
+  // message. `late` is called, from the acceptance's thread, if it is refused after this
+  // returned.
   std::optional<ProtocolError> post(const Participant& from, const ChatRequest& request,
-                                    CommitQueue::Refuse late = {});
+                                    Acceptance::Refuse late = {});
   std::optional<ProtocolError> post(const Participant& from, const PrivateRequest& request,
-                                    CommitQueue::Refuse late = {});
-  // Delivers a committed batch, or what the bus hands back, in order.
-  void deliver(const std::vector<Accepted>& batch);
+                                    Acceptance::Refuse late = {});
 
-  // --- presence on the other instances (from the bus) ---
-  // A user's first connection to `instance` came, or their last one there went.
-  void remote_presence(const std::string& instance, const UserStatus& status);
-  // Everyone connected to `instance` now (a fresh view after the bus reconnected).
-  void remote_snapshot(const std::string& instance, const std::vector<UserStatus>& users);
-  // `instance` stopped (its heartbeat expired): its users leave unless connected elsewhere.
-  void instance_gone(const std::string& instance);
-  // Users with a connection on this instance (for the bus to publish again).
-  std::vector<UserStatus> local_users() const;
+  // --- what the acceptance port and the bus hand back (BusEvents) ---
+  void deliver(const std::vector<Accepted>& batch) override;
+  void remote_presence(const std::string& instance, const UserStatus& status) override;
+  void remote_snapshot(const std::string& instance, const std::vector<UserStatus>& users) override;
+  void instance_gone(const std::string& instance) override;
+  std::vector<UserStatus> local_users() const override;
+  void messages_removed(std::span<const std::int64_t> cache_ids) override {
+    remove_messages(cache_ids, Origin::bus);
+  }
+  void user_disconnected(const std::string& user_id, CloseCode code,
+                         const std::string& reason) override {
+    disconnect_user(user_id, code, reason, Origin::bus);
+  }
+  void channels_changed(std::vector<Channel> channels) override {
+    set_channels(std::move(channels), Origin::bus);
+  }
 
   // Replaces the channel list (read from the store) and sends active_channels to everyone.
   void set_channels(std::vector<Channel> channels, Origin origin = Origin::here);
@@ -101,7 +108,7 @@ class Hub {
   // which cacheIDs are gone (messages_deleted), held in the cache or not.
   void remove_messages(std::span<const std::int64_t> cache_ids, Origin origin = Origin::here);
   // Closes every connection of a user on every shard (a ban), on every instance.
-  void disconnect_user(const std::string& user_id, CloseCode code, std::string reason,
+  void disconnect_user(const std::string& user_id, CloseCode code, const std::string& reason,
                        Origin origin = Origin::here);
 
   // --- analytics for admin dashboards (api::AnalyticsFeed) ---
@@ -113,7 +120,6 @@ class Hub {
   void deliver_to(const PendingDashboard& dashboard, const std::vector<Frame>& frames);
 
   std::vector<UserStatus> connected_users() const;
-  std::size_t shard_count() const { return shards_.size(); }
 
  private:
   struct Presence {
@@ -134,9 +140,8 @@ class Hub {
 
   HubSettings settings_;
   MessageCache& cache_;
-  RateLimiter& limiter_;
+  Acceptance& acceptance_;
   std::vector<Shard*> shards_;
-  CommitQueue* commits_;
   ChatMetrics& metrics_;
   Bus* bus_;
 

@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <ctime>
 
+#include "common/utf8.hpp"
+
 namespace natter::chat {
 namespace json = boost::json;
 
@@ -73,39 +75,12 @@ std::optional<ProtocolError> check_text(std::string_view text, const ProtocolLim
 }  // namespace
 
 bool is_clean_text(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) return false;
-      ++p;
-      continue;
-    }
-    std::uint32_t cp = 0;
-    int extra = 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-      cp = c & 0x1f;
-      extra = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      cp = c & 0x0f;
-      extra = 2;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      cp = c & 0x07;
-      extra = 3;
-    } else {
-      return false;
-    }
-    if (end - p <= extra) return false;
-    for (int i = 1; i <= extra; ++i) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    const bool overlong = (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000);
-    const bool surrogate = cp >= 0xd800 && cp <= 0xdfff;
-    const bool c1_control = cp >= 0x80 && cp <= 0x9f;
-    if (overlong || surrogate || cp > 0x10ffff || c1_control) return false;
-    p += extra + 1;
+  if (!is_valid_utf8(text)) return false;
+  // Well-formed, so a byte below 0x80 is a character and 0xC2 0x80-0x9F is U+0080-U+009F.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) return false;
+    if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) return false;  // C1
   }
   return true;
 }

@@ -16,6 +16,7 @@
 
 #include "chat/frame.hpp"
 #include "chat/message.hpp"
+#include "common/limits.hpp"
 
 namespace natter::chat {
 
@@ -64,11 +65,12 @@ struct ParsedRequest {
   std::string ref;                     // the client's "ref", echoed in an error reply
 };
 
+// What the parser holds a client message to (common/limits.hpp gives the reasons).
 struct ProtocolLimits {
-  std::size_t max_message_bytes = 4096;
-  std::size_t max_channel_name_bytes = 64;
-  std::size_t max_user_id_bytes = 255;
-  std::size_t max_token_bytes = 16384;
+  std::size_t max_message_bytes = Limits{}.max_message_bytes;
+  std::size_t max_channel_name_bytes = Limits::channel_name_bytes;
+  std::size_t max_user_id_bytes = Limits::user_id_bytes;
+  std::size_t max_token_bytes = Limits::token_bytes;
 };
 
 // Parses and validates one client text message: JSON shape, field types, message text

@@ -46,7 +46,6 @@ class Shard {
   // Closes the connections whose id is `batch` modulo `batches`: a shutdown spread over
   // `batches` calls, each closing about the same share of every shard.
   void close_batch(std::size_t batch, std::size_t batches, CloseCode code, std::string_view reason);
-  std::size_t connection_count() const { return connections_.size(); }
 
  private:
   struct Broadcast {

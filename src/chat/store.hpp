@@ -2,7 +2,7 @@
 // sessions, bans, rate-limit settings, this server's identity). Implemented by store/sqlite
 // (embedded default), store/postgres and store/memory (tests, no durability).
 // Every call is synchronous and may block on the database: callers run it off the IO shards
-// (chat::StoreWorker) and never hold a hub lock across it. Implementations are thread-safe.
+// (a WorkerPool) and never hold a hub lock across it. Implementations are thread-safe.
 #pragma once
 
 #include <chrono>

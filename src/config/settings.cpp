@@ -148,8 +148,9 @@ const std::vector<Option>& options() {
          s.channels = to_list(v);
          if (s.channels.empty()) bad("channels", v, "at least one channel is needed");
          for (std::size_t i = 0; i < s.channels.size(); ++i) {
-           if (s.channels[i].size() > 64) {
-             bad("channels", v, "a channel name is longer than 64 bytes");
+           if (s.channels[i].size() > Limits::channel_name_bytes) {
+             bad("channels", v,
+                 fmt::format("a channel name is longer than {} bytes", Limits::channel_name_bytes));
            }
            for (std::size_t j = 0; j < i; ++j) {
              if (chat::same_channel_name(s.channels[i], s.channels[j])) {

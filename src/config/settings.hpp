@@ -1,6 +1,6 @@
 // natter's configuration: every setting is an environment variable (NATTER_LISTEN) with a
 // command-line flag of the same name (--listen); flags win. A bad value stops start-up with
-// one line naming the setting. Limits live here, each default with its reason.
+// one line naming the setting. The limits are common/limits.hpp's, filled from here.
 #pragma once
 
 #include <chrono>
@@ -11,30 +11,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/limits.hpp"
+
 namespace natter::config {
 
-struct Limits {
-  // Text of one chat message; generous for chat, small enough to keep 500 replayed cheap.
-  std::size_t max_message_bytes = 4096;
-  // One WebSocket message; above it the connection is closed with 1009.
-  std::size_t max_frame_bytes = 65536;
-  // Frames a session may have queued: a client this far behind is not keeping up (4008).
-  std::size_t send_queue_messages = 1024;
-  std::size_t send_queue_bytes = 8u << 20;  // ...and bytes, so big replays count right
-  // Client messages read per second per connection before reads pause (flood guard).
-  std::size_t max_messages_per_second = 50;
-  std::chrono::seconds handshake_timeout{10};  // HTTP request and WebSocket upgrade
-  std::chrono::seconds idle_timeout{60};       // no pong to our pings for this long: dead
-  std::size_t max_http_body_bytes = 1u << 20;
-  // Private messages replayed per user on connect: a conversation's recent past, cheap to send.
-  std::size_t private_replay = 200;
-  // Public messages replayed after `since`: a long absence, not a history download.
-  std::size_t max_replay = 5000;
-  // Open connections per user (0: no cap): a handful of devices and tabs, not a botnet's worth.
-  std::size_t max_connections_per_user = 16;
-  // ...and per client address (0: no cap): room for a household or office behind one NAT.
-  std::size_t max_connections_per_ip = 256;
-};
+using Limits = natter::Limits;  // filled from the settings below
 
 struct Settings {
   std::string database_url = "sqlite:natter.db";

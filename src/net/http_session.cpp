@@ -11,15 +11,14 @@
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 
-#include "api/api.hpp"
-#include "api/http_json.hpp"
-#include "api/store_call.hpp"
 #include "common/build_info.hpp"
+#include "common/limits.hpp"
 #include "common/log_event.hpp"
 #include "net/forwarded.hpp"
+#include "net/http_reply.hpp"
 #include "net/metrics_endpoint.hpp"
-#include "net/upgrade_auth.hpp"
-#include "net/websocket_session.hpp"
+#include "net/request_origin.hpp"
+#include "net/websocket_upgrade.hpp"
 #include "net/worker_call.hpp"
 
 namespace natter::net {
@@ -30,11 +29,6 @@ namespace json = boost::json;
 using asio::use_awaitable;
 
 namespace {
-
-using api::error_response;
-using api::json_response;
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
 
 std::string websocket_url(const ServerContext& context, const Request& request,
                           std::string_view scheme) {
@@ -178,34 +172,6 @@ Response dev_token(const ServerContext& context, const Request& request,
   return res;
 }
 
-// Where a request came from: the client (through trusted proxies) and how it reached us.
-struct Origin {
-  asio::ip::address client;
-  std::string scheme;              // "http", or what a trusted proxy's X-Forwarded-Proto says
-  std::string description;         // for logs: "1.2.3.4:5678", or "1.2.3.4 (via 10.0.0.2:5678)"
-  bool untrusted_forward = false;  // X-Forwarded-For from a peer we do not trust (ignored)
-};
-
-Origin origin_of(const ServerContext& context, const Request& request,
-                 const asio::ip::tcp::endpoint& peer) {
-  std::string forwarded_for;
-  for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it) {
-    if (!forwarded_for.empty()) forwarded_for += ',';
-    forwarded_for += it->value();
-  }
-  const auto& proxies = context.trusted_proxies;
-  const bool trusted = !forwarded_for.empty() && proxies.contains(peer.address());
-  Origin origin;
-  origin.client = client_address(proxies, peer.address(), forwarded_for);
-  origin.scheme =
-      forwarded_proto(proxies, peer.address(), request["X-Forwarded-Proto"]).value_or("http");
-  const auto peer_text = fmt::format("{}:{}", peer.address().to_string(), peer.port());
-  origin.description =
-      trusted ? fmt::format("{} (via {})", origin.client.to_string(), peer_text) : peer_text;
-  origin.untrusted_forward = !forwarded_for.empty() && !trusted;
-  return origin;
-}
-
 // Ready: whether a load balancer should send this instance new connections. 503 with the
 // reasons when this instance cannot serve chat: it is shutting down (that turns first, so a
 // load balancer stops sending before sessions close), it has no verification keys, it is cut
@@ -223,11 +189,13 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
     reasons.emplace_back("keys_not_loaded");
   }
   if (!context.shutting_down) {
+    const auto started = std::chrono::steady_clock::now();
     auto probe = [&context] { return context.store.channels(); };
-    auto answer =
-        co_await api::call_store(context.workers, context.metrics, std::move(probe),
-                                 std::chrono::seconds(2), metrics::StoreCaller::readiness);
-    if (!answer) (context.bus ? degraded : reasons).emplace_back("store_unavailable");
+    auto answer = co_await on_worker(context.workers, std::move(probe), std::chrono::seconds(2));
+    const bool answered = answer && answer->ok();
+    context.metrics.store_call(metrics::StoreCaller::readiness,
+                               std::chrono::steady_clock::now() - started, answered);
+    if (!answered) (context.bus ? degraded : reasons).emplace_back("store_unavailable");
   }
   if (context.cache_ready && !context.cache_ready()) reasons.emplace_back("cache_unavailable");
   std::optional<Response> res;
@@ -241,17 +209,6 @@ asio::awaitable<std::optional<Response>> readiness(ServerContext& context, const
     res = json_response(request, http::status::service_unavailable, std::move(body));
   }
   co_return res;
-}
-
-// RFC 6455 4.2.1: the key is the base64 of 16 bytes: 22 characters, the last of them holding
-// two bits, then "==".
-bool valid_websocket_key(std::string_view key) {
-  auto base64 = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
-  };
-  if (key.size() != 24 || key.substr(22) != "==") return false;
-  if (!std::all_of(key.begin(), key.begin() + 21, base64)) return false;
-  return key[21] == 'A' || key[21] == 'Q' || key[21] == 'g' || key[21] == 'w';
 }
 
 // The answer to a request Beast could not parse, or nullopt for a connection that just ended
@@ -294,50 +251,6 @@ asio::awaitable<void> drain_before_close(beast::tcp_stream& stream) {
   }
 }
 
-struct StoredReplay {
-  std::vector<chat::ChatMessage> messages;  // oldest first
-  bool truncated = false;                   // older ones after `since` were left out
-};
-
-// The public messages after `since` that a reconnect replay needs from the store, the cache
-// holding those from `oldest_cached` (0: none) to `newest_cached`: read in pages, oldest first,
-// up to where the cache takes over. cacheIDs count up by one (gaps only where messages were
-// deleted), so starting at `max_replay` before the newest bounds the read.
-Result<StoredReplay> read_replay(chat::Store& store, std::int64_t since, std::int64_t oldest_cached,
-                                 std::int64_t newest_cached, std::size_t max_replay) {
-  constexpr std::int64_t kPage = 500;
-  std::int64_t newest = newest_cached;
-  if (newest == 0) {
-    auto ids = store.stored_ids();
-    if (!ids) return ids.error();
-    newest = ids->max_public_cache_id;
-  }
-  StoredReplay replay;
-  const auto bound = static_cast<std::int64_t>(max_replay);
-  std::int64_t after = since;
-  if (newest - since > bound) {
-    after = newest - bound;
-    replay.truncated = true;
-  }
-  while (replay.messages.size() < max_replay) {
-    auto page = store.public_after(after, kPage);
-    if (!page) return page.error();
-    if (page->empty()) break;
-    after = page->back().cache_id;
-    replay.messages.insert(replay.messages.end(), std::make_move_iterator(page->begin()),
-                           std::make_move_iterator(page->end()));
-    if (static_cast<std::int64_t>(page->size()) < kPage) break;
-    if (oldest_cached != 0 && after >= oldest_cached - 1) break;
-  }
-  return replay;
-}
-
-metrics::ConnectRefusal refusal_of(const UpgradeDecision& decision) {
-  if (decision.error_code == "bad_request") return metrics::ConnectRefusal::bad_request;
-  if (decision.error_code == "unavailable") return metrics::ConnectRefusal::keys_unavailable;
-  return metrics::ConnectRefusal::unauthorized;
-}
-
 web::WebRequest web_request(const Request& request, std::string_view path) {
   return {request.method_string(), path, request[http::field::if_none_match],
           request[http::field::accept_encoding]};
@@ -362,7 +275,7 @@ Response web_response(const Request& request, web::WebReply reply) {
   return res;
 }
 
-Response route(const ServerContext& context, const Request& request, const Origin& origin) {
+Response route(const ServerContext& context, const Request& request, const RequestOrigin& origin) {
   auto target = request.target();
   auto path = target.substr(0, target.find('?'));
   const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
@@ -409,7 +322,7 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(limits.max_http_body_bytes);
-    parser.header_limit(16 * 1024);
+    parser.header_limit(Limits::http_header_bytes);
     stream.expires_after(limits.handshake_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
     if (ec) {
@@ -441,160 +354,11 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
     auto target = request.target();
     const auto path = target.substr(0, target.find('?'));
     const bool is_ws_path = path == "/ws";
-    const Origin origin = origin_of(context, request, endpoint);
+    const RequestOrigin origin = origin_of(context.trusted_proxies, request, endpoint);
     const std::string& remote = origin.description;
 
     if (is_ws_path && beast::websocket::is_upgrade(request)) {
-      spdlog::debug("upgrade {} from {}", redact_target(target), remote);
-      if (context.shutting_down) {
-        context.metrics.connect_refused(metrics::ConnectRefusal::shutting_down);
-        auto res = error_response(request, http::status::service_unavailable, "unavailable",
-                                  "server shutting down");
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
-        co_return;
-      }
-      if (!valid_websocket_key(request[http::field::sec_websocket_key])) {
-        context.metrics.connect_refused(metrics::ConnectRefusal::bad_request);
-        log_event(spdlog::level::info, "refused",
-                  {{"code", 400}, {"reason", "invalid Sec-WebSocket-Key"}, {"remote", remote}});
-        auto res = error_response(request, http::status::bad_request, "bad_request",
-                                  "Sec-WebSocket-Key must be the base64 of 16 bytes");
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
-        co_return;
-      }
-      auto decision = co_await authorize_upgrade(context, request);
-      if (!decision.identity) {
-        context.metrics.connect_refused(refusal_of(decision));
-        log_event(spdlog::level::info, "refused",
-                  {{"code", static_cast<int>(decision.status)},
-                   {"reason", decision.reason},
-                   {"remote", remote}});
-        auto res = error_response(request, decision.status, decision.error_code, decision.reason);
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
-        co_return;
-      }
-      auth::Identity identity = std::move(*decision.identity);
-      auto ban_query = [&context, id = identity.subject] {
-        return context.moderation.active_ban(id);
-      };
-      auto ban = co_await on_worker(context.workers, std::move(ban_query));
-      if (!ban || !*ban || **ban) {
-        const bool banned = ban && *ban && **ban;
-        context.metrics.connect_refused(banned ? metrics::ConnectRefusal::banned
-                                               : metrics::ConnectRefusal::store_unavailable);
-        auto res = banned ? error_response(request, http::status::forbidden, "banned",
-                                           chat::describe_ban(***ban))
-                          : error_response(request, http::status::service_unavailable,
-                                           "unavailable", "the store is unavailable");
-        log_event(spdlog::level::info, banned ? "banned" : "refused",
-                  {{"code", banned ? 403 : 503},
-                   {"user", identity.username},
-                   {"sub", identity.subject},
-                   {"reason", banned ? chat::describe_ban(***ban) : "store unavailable"},
-                   {"remote", remote}});
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
-        co_return;
-      }
-      ConnectionCounter::Slot slot;
-      const auto full = context.connections.acquire(identity.subject, origin.client,
-                                                    limits.max_connections_per_user,
-                                                    limits.max_connections_per_ip, slot);
-      if (full != ConnectionCounter::Full::no) {
-        context.metrics.connect_refused(metrics::ConnectRefusal::too_many_connections);
-        const bool by_user = full == ConnectionCounter::Full::user;
-        const auto what =
-            by_user
-                ? fmt::format("{} connections for this user", limits.max_connections_per_user)
-                : fmt::format("{} connections from this address", limits.max_connections_per_ip);
-        log_event(spdlog::level::info, "refused",
-                  {{"code", 429},
-                   {"user", identity.username},
-                   {"sub", identity.subject},
-                   {"reason", "already " + what},
-                   {"remote", remote}});
-        auto res = error_response(request, http::status::too_many_requests, "too_many_connections",
-                                  "already " + what);
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
-        co_return;
-      }
-      // The user's private history, read from the store on their first connect since start
-      // (the cache starts empty of it after a restart). A store failure only costs the replay.
-      if (!identity.subject.empty() && !context.cache.private_warm(identity.subject)) {
-        auto history_query = [&context, id = identity.subject] {
-          return context.store.recent_private(
-              id, static_cast<std::int64_t>(context.settings.limits.private_replay));
-        };
-        auto stored = co_await on_worker(context.workers, std::move(history_query));
-        if (stored && *stored) {
-          context.cache.warm_private(identity.subject, **stored);
-        } else {
-          spdlog::warn("store: could not read the private history of user={} id={}",
-                       identity.username, identity.subject);
-        }
-      }
-      StoredReplay older;
-      if (decision.since) {
-        const auto oldest = context.hub.oldest_cached_public_id();
-        if (oldest == 0 || *decision.since < oldest - 1) {
-          const auto newest = context.hub.newest_cached_public_id();
-          const auto span = static_cast<std::uint64_t>(
-              std::clamp<std::int64_t>(newest - *decision.since, 1, limits.max_replay));
-          const auto pages = static_cast<std::size_t>((span + 499) / 500);
-          auto wait = context.replay_pacer.reserve(pages, limits.handshake_timeout);
-          if (!wait) {
-            context.metrics.connect_refused(metrics::ConnectRefusal::store_unavailable);
-            log_event(spdlog::level::info, "refused",
-                      {{"code", 503},
-                       {"user", identity.username},
-                       {"sub", identity.subject},
-                       {"reason", "replays are busy"},
-                       {"remote", remote}});
-            auto res = error_response(request, http::status::service_unavailable, "unavailable",
-                                      "too many replays at once: retry shortly");
-            res.set(http::field::retry_after, "2");
-            res.keep_alive(false);
-            co_await http::async_write(stream, res, asio::as_tuple(use_awaitable));
-            co_return;
-          }
-          if (*wait > asio::steady_timer::duration::zero()) {
-            asio::steady_timer pause(stream.get_executor(), *wait);
-            co_await pause.async_wait(asio::as_tuple(use_awaitable));
-          }
-          auto replay_query = [&context, since = *decision.since, oldest, newest] {
-            return read_replay(context.store, since, oldest, newest,
-                               context.settings.limits.max_replay);
-          };
-          auto stored = co_await on_worker(context.workers, std::move(replay_query));
-          if (stored && *stored) older = std::move(**stored);
-        }
-      }
-      chat::Participant participant{context.next_connection_id++, shard, identity.subject,
-                                    identity.username,
-                                    identity.client_id == context.settings.dashboard_client};
-      participant.analytics = participant.dashboard && identity.admin;
-      // The session runs on its own, so this coroutine's HTTP buffer, parser and stream are
-      // freed now rather than kept for the connection's life.
-      const auto executor = stream.get_executor();
-      const auto early = buffer.cdata();
-      auto session = std::make_shared<WebSocketSession>(
-          context, stream.release_socket(),
-          std::string_view(static_cast<const char*>(early.data()), early.size()),
-          std::move(participant), std::move(identity), remote);
-      // The slot lives in the function co_spawn keeps until run() returns: the connection
-      // counts until it ends.
-      asio::co_spawn(
-          executor,
-          [session, slot = std::move(slot), request = std::move(request), since = decision.since,
-           older = std::move(older.messages), truncated = older.truncated,
-           bearer = decision.bearer_subprotocol]() mutable {
-            return session->run(std::move(request), since, std::move(older), truncated, bearer);
-          },
-          asio::detached);
+      co_await upgrade_to_websocket(context, shard, stream, buffer, std::move(request), origin);
       co_return;
     }
 
@@ -604,8 +368,8 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
     if (path == "/readyz") {
       auto ready = co_await readiness(context, request);
       api_response = std::move(ready);
-    } else {
-      auto served = co_await api::serve(context, request, origin.client);
+    } else if (context.routes) {
+      auto served = co_await context.routes->serve(request);
       api_response = std::move(served);
     }
     Response res = api_response ? std::move(*api_response) : route(context, request, origin);

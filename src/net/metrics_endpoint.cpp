@@ -8,7 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "api/http_json.hpp"
+#include "net/http_reply.hpp"
 #include "net/listen_address.hpp"
 
 namespace natter::net {
@@ -40,10 +40,10 @@ asio::awaitable<void> serve_metrics(const metrics::Metrics& metrics, tcp::socket
     const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
     Response res;
     if (path != "/metrics") {
-      res = api::error_response(request, http::status::not_found, "not_found", "no such route");
+      res = error_response(request, http::status::not_found, "not_found", "no such route");
     } else if (!get) {
-      res = api::error_response(request, http::status::method_not_allowed, "method_not_allowed",
-                                "method not allowed");
+      res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                           "method not allowed");
       res.set(http::field::allow, "GET, HEAD");
     } else {
       res = metrics_response(metrics, request);

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "metrics/metrics.hpp"
 #include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
+#include "net/http_routes.hpp"
 #include "net/replay_pacer.hpp"
 #include "web/static_files.hpp"
 
@@ -33,7 +33,6 @@ struct ServerContext {
   const config::Settings& settings;
   chat::ProtocolLimits protocol_limits;
   chat::Hub& hub;
-  std::vector<boost::asio::io_context*> shards;  // index = chat::Participant::shard
   const auth::TokenVerifier& verifier;
   auth::JwksClient* jwks = nullptr;               // null in --dev mode
   const auth::TokenSigner* dev_signer = nullptr;  // set in --dev mode only
@@ -50,6 +49,7 @@ struct ServerContext {
   chat::Bus* bus = nullptr;               // with Valkey: the other instances
   std::function<bool()> cache_ready;      // with Valkey: connected and subscribed
   const web::StaticFiles* web = nullptr;  // the browser app; null when NATTER_WEB=false
+  HttpRoutes* routes = nullptr;           // the REST API, offered every plain HTTP request
 
   ConnectionCounter connections;  // open WebSocket connections per user and per address
   // Store pages (500 messages) read for replays: 20 a second, one whole NATTER_MAX_REPLAY

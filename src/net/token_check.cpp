@@ -2,6 +2,7 @@
 #include "net/token_check.hpp"
 
 #include <boost/asio.hpp>
+#include <cctype>
 #include <chrono>
 #include <memory>
 
@@ -38,6 +39,26 @@ asio::awaitable<auth::VerifyResult> check_token(ServerContext& context, std::str
     }
   }
   co_return result;
+}
+
+std::string_view bearer_token(std::string_view value) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size()) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return {};
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
+TokenRefusal token_refusal(auth::TokenError error) {
+  namespace http = boost::beast::http;
+  if (error == auth::TokenError::keys_unavailable) {
+    return {http::status::service_unavailable, "unavailable", "identity provider unreachable"};
+  }
+  return {http::status::unauthorized, "unauthorized", std::string(auth::describe(error))};
 }
 
 }  // namespace natter::net

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/status.hpp>
+#include <string>
 #include <string_view>
 
 #include "auth/token_verifier.hpp"
@@ -13,5 +15,17 @@ namespace natter::net {
 
 boost::asio::awaitable<auth::VerifyResult> check_token(ServerContext& context,
                                                        std::string_view token);
+
+// The token of an `Authorization: Bearer <token>` header value (the scheme without regard to
+// case, RFC 9110 11.1), trimmed; empty when the value is not one.
+std::string_view bearer_token(std::string_view authorization);
+
+// How an entry point refuses a token check's failure: 503 when no keys can be had, else 401.
+struct TokenRefusal {
+  boost::beast::http::status status;
+  std::string code;    // the JSON error code
+  std::string reason;  // the JSON error message
+};
+TokenRefusal token_refusal(auth::TokenError error);
 
 }  // namespace natter::net

@@ -55,11 +55,7 @@ asio::awaitable<UpgradeDecision> authorize_upgrade(
 
   if (token.empty()) {
     if (auto it = request.find(http::field::authorization); it != request.end()) {
-      std::string_view value = it->value();
-      if (value.size() > 7 &&
-          (value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer ")) {
-        token = std::string(trim(value.substr(7)));
-      }
+      token = std::string(bearer_token(it->value()));
     }
   }
   if (auto it = request.find(http::field::sec_websocket_protocol); it != request.end()) {
@@ -74,12 +70,8 @@ asio::awaitable<UpgradeDecision> authorize_upgrade(
 
   auto result = co_await check_token(context, token);
   if (!result.ok()) {
-    if (result.error == auth::TokenError::keys_unavailable) {
-      co_return refuse(http::status::service_unavailable, "unavailable",
-                       "identity provider unreachable");
-    }
-    co_return refuse(http::status::unauthorized, "unauthorized",
-                     std::string(auth::describe(result.error)));
+    auto refusal = token_refusal(result.error);
+    co_return refuse(refusal.status, std::move(refusal.code), std::move(refusal.reason));
   }
   decision.identity = std::move(result.identity);
   co_return decision;

@@ -83,7 +83,6 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   // connection and then closes its old one is never shown offline in between. What the hub
   // queues meanwhile waits for the writer, which starts after the upgrade.
   context_.hub.join(participant_, self, since, std::move(older), older_truncated);
-  joined_ = true;
   {
     // Beast answers the upgrade (or refuses it); then the socket is ours again.
     websocket::stream<beast::tcp_stream> ws(std::move(socket_));
@@ -120,11 +119,9 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   const auto kind =
       participant_.dashboard ? metrics::ClientKind::dashboard : metrics::ClientKind::chat;
   context_.metrics.connection_opened(kind);
-  // The user directory and the session record (analytics); a store hiccup does not stop chat.
+  // The session record (analytics; admission wrote the user directory); a store hiccup does
+  // not stop chat.
   auto record = [this, started = chat::now_micros()] {
-    if (auto s = context_.store.upsert_user(identity_.subject, identity_.username, started); !s) {
-      spdlog::warn("store: could not record user {}: {}", identity_.subject, s.error().message);
-    }
     return context_.store.open_session(identity_.subject, started, context_.instance_id);
   };
   auto opened = co_await on_worker(context_.workers, std::move(record));
@@ -319,7 +316,7 @@ asio::awaitable<std::optional<chat::ProtocolError>> WebSocketSession::post_priva
   co_return context_.hub.post(participant_, request, late_refusal(ref));
 }
 
-chat::CommitQueue::Refuse WebSocketSession::late_refusal(const std::string& ref) {
+chat::Acceptance::Refuse WebSocketSession::late_refusal(const std::string& ref) {
   return [weak = weak_from_this(), executor = socket_.get_executor(),
           ref](const chat::ProtocolError& error) {
     asio::post(executor, [weak, error, ref] {

@@ -59,7 +59,7 @@ class WebSocketSession final : public chat::Connection,
   boost::asio::awaitable<void> handle(std::string_view text);
   boost::asio::awaitable<std::optional<chat::ProtocolError>> post_private(
       const chat::PrivateRequest& request, const std::string& ref);
-  chat::CommitQueue::Refuse late_refusal(const std::string& ref);
+  chat::Acceptance::Refuse late_refusal(const std::string& ref);
   boost::asio::awaitable<void> refresh_token(std::string token, std::string ref);
   void reply(const chat::Frame& frame);
   // Answers a ping: the pong waits beside the queue, and a newer ping replaces it (RFC 6455
@@ -108,7 +108,6 @@ class WebSocketSession final : public chat::Connection,
   bool peer_closed_ = false;  // its close frame arrived
   bool socket_shut_ = false;
   bool reading_done_ = false;
-  bool joined_ = false;
   std::optional<std::int64_t> store_session_id_;
 };
 

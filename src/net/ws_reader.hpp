@@ -10,10 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace natter::net {
+#include "common/utf8.hpp"
 
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
+namespace natter::net {
 
 // True for the close codes a peer may send (RFC 6455 section 7.4).
 bool is_valid_close_code(std::uint16_t code);

@@ -1,6 +1,8 @@
 // Shared refusals, bounds and conversions for the Store implementations; see store_rules.hpp.
 #include "store/store_rules.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -22,7 +24,7 @@ bool is_word_byte(unsigned char c) {
 
 Status check_channel_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxChannelNameBytes) {
-    return invalid("channel name must be 1 to 64 bytes");
+    return invalid(fmt::format("channel name must be 1 to {} bytes", kMaxChannelNameBytes));
   }
   if (has_nul(name)) return invalid("channel name must not contain a NUL byte");
   return ok_status();

@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "chat/store.hpp"
+#include "common/limits.hpp"
 
 namespace natter::store {
 
-inline constexpr std::size_t kMaxChannelNameBytes = 64;          // fits a sidebar; protocol limit
+inline constexpr std::size_t kMaxChannelNameBytes = Limits::channel_name_bytes;
 inline constexpr std::size_t kMaxChannelDescriptionBytes = 512;  // a sentence or two
-inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;       // the WebSocket message limit
-inline constexpr std::int64_t kMaxPageLimit = 500;               // bounds one REST response
+inline constexpr std::size_t kMaxMessageBytes =
+    std::size_t{64} * 1024;                         // the WebSocket message limit
+inline constexpr std::int64_t kMaxPageLimit = 500;  // bounds one REST response
 inline constexpr std::int64_t kMicrosPerSecond = 1'000'000;
 inline constexpr std::int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
 

@@ -13,6 +13,7 @@
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "chat/frame.hpp"
+#include "chat/hub.hpp"
 #include "valkey_support.hpp"
 
 namespace natter::cache::testing {
@@ -97,7 +98,7 @@ struct Instance {
   Instance(const ValkeyAddress& address, std::string name, chat::RateLimit limit = {1000, 60})
       : limiter(limit),
         bus(settings(address, std::move(name), limit)),
-        hub(chat::HubSettings{}, {{1, "general", "", 0}}, cache, limiter, {shard.shard()}, nullptr,
+        hub(chat::HubSettings{}, {{1, "general", "", 0}}, cache, bus, {shard.shard()},
             chat::ChatMetrics::none(), &bus) {}
 
   static ValkeyBusSettings settings(const ValkeyAddress& address, std::string name,

@@ -8,12 +8,13 @@
 #include <unordered_map>
 
 #include "chat/ports.hpp"
+#include "common/limits.hpp"
 #include "common/string_hash.hpp"
 
 namespace natter::cache {
 
 struct MemoryCacheLimits {
-  std::size_t recent_public = 500;  // what a connecting client is replayed
+  std::size_t recent_public = Limits::public_replay;  // what a connecting client is replayed
   std::size_t recent_private_per_user = 200;
   std::size_t max_private_users = 100000;  // users with a private history held at once
 };

@@ -1,3 +1,4 @@
+// The bus events as JSON and back, with Boost.JSON; a malformed event parses to nothing.
 #include "cache/valkey/bus_codec.hpp"
 
 #include <boost/json.hpp>

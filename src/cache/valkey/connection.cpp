@@ -1,3 +1,4 @@
+// A blocking hiredis connection with a connect timeout and batched calls.
 #include "cache/valkey/connection.hpp"
 
 #include <hiredis/hiredis.h>

@@ -1,3 +1,5 @@
+// The flusher's loop: take the lock, read a batch from the queue, store it, trim what was
+// stored, back off when Valkey or the store fails.
 #include "cache/valkey/flusher.hpp"
 
 #include <spdlog/spdlog.h>
@@ -5,11 +7,12 @@
 #include <algorithm>
 
 #include "cache/valkey/bus_codec.hpp"
+#include "cache/valkey/keys.hpp"
 #include "cache/valkey/scripts.hpp"
 
 namespace natter::cache {
 namespace {
-const std::string queue_key = "natter:flush";
+const std::string& queue_key = keys::flush;
 constexpr auto max_backoff = std::chrono::milliseconds(2000);
 
 // Calls a script by its SHA-1, loading it with EVAL if Valkey does not have it.
@@ -41,17 +44,18 @@ void Flusher::stop(std::chrono::milliseconds budget) {
   if (thread_.joinable()) thread_.join();
 }
 
-bool Flusher::step(Connection& connection) {
+Result<bool> Flusher::step(Connection& connection) {
+  auto failed = [](std::string why) { return Error{Error::Kind::unavailable, std::move(why)}; };
   std::string error;
   const auto ttl = std::to_string(settings_.lock_ttl.count());
   auto held = run_script(connection, lock_script(), {settings_.instance, ttl}, error);
-  if (!held) throw std::runtime_error(error);
-  if (held->is_error()) throw std::runtime_error(held->text);
+  if (!held) return failed(error);
+  if (held->is_error()) return failed(held->text);
   if (held->integer != 1) return false;  // another instance flushes
 
   auto entries =
       connection.call({"LRANGE", queue_key, "0", std::to_string(settings_.batch - 1)}, error);
-  if (!entries) throw std::runtime_error(error);
+  if (!entries) return failed(error);
   if (entries->elements.empty()) return false;
 
   std::vector<chat::ChatMessage> public_messages;
@@ -68,7 +72,7 @@ bool Flusher::step(Connection& connection) {
   }
   auto outcome = store_.insert_messages(public_messages, private_messages);
   if (!outcome) {
-    throw std::runtime_error("the store refused the batch: " + outcome.error().message);
+    return failed("the store refused the batch: " + outcome.error().message);
   }
   for (auto id : outcome->rejected_public) {
     spdlog::error("flush: the store refused public message cacheID={}", id);
@@ -79,7 +83,7 @@ bool Flusher::step(Connection& connection) {
   const std::size_t n = entries->elements.size();
   auto trimmed =
       run_script(connection, trim_script(), {settings_.instance, std::to_string(n), ttl}, error);
-  if (!trimmed) throw std::runtime_error(error);
+  if (!trimmed) return failed(error);
   if (trimmed->integer != 1) {
     // The lock expired meanwhile and another instance took over: it will store (and skip)
     // these again and trim them.
@@ -101,18 +105,19 @@ void Flusher::run() {
   bool final_pass = false;
   for (;;) {
     bool more = false;
-    try {
-      if (!connection) {
-        std::string error;
-        connection = Connection::open(settings_.address, std::chrono::milliseconds(1000), error);
-        if (!connection) throw std::runtime_error(error);
-      }
-      more = step(*connection);
+    std::string error;
+    if (!connection) {
+      connection = Connection::open(settings_.address, std::chrono::milliseconds(1000), error);
+    }
+    auto stepped =
+        connection ? step(*connection) : Result<bool>(Error{Error::Kind::unavailable, error});
+    if (stepped) {
+      more = *stepped;
       if (failing) spdlog::info("flush: working again");
       failing = false;
       backoff = settings_.interval;
-    } catch (const std::exception& e) {
-      if (!failing) spdlog::warn("flush: {} (retrying)", e.what());
+    } else {
+      if (!failing) spdlog::warn("flush: {} (retrying)", stepped.error().message);
       failing = true;
       connection.reset();
       backoff = std::min(backoff * 2, max_backoff);

@@ -14,6 +14,7 @@
 
 #include "cache/valkey/connection.hpp"
 #include "chat/store.hpp"
+#include "common/result.hpp"
 
 namespace natter::cache {
 
@@ -47,8 +48,9 @@ class Flusher {
 
  private:
   void run();
-  // One step: true when it stored a full batch (so more may be waiting).
-  bool step(Connection& connection);
+  // One step: true when it stored a full batch (so more may be waiting); an error when Valkey
+  // or the store failed (routine: the loop backs off and reconnects).
+  Result<bool> step(Connection& connection);
 
   FlusherSettings settings_;
   chat::Store& store_;

@@ -1,3 +1,5 @@
+// The pipeline thread: takes everything submitted, writes it in one batch, and hands each
+// reply to its callback; reconnects with backoff, replaying the registration first.
 #include "cache/valkey/pipeline.hpp"
 
 #include <spdlog/spdlog.h>

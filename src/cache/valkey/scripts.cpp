@@ -1,28 +1,46 @@
+// The Lua scripts' sources, with their keys filled in and their SHA-1s computed once.
 #include "cache/valkey/scripts.hpp"
 
-#include <openssl/evp.h>
+#include <string_view>
+#include <utility>
 
-#include <cstdio>
+#include "auth/digest.hpp"
+#include "cache/valkey/keys.hpp"
+#include "common/limits.hpp"
 
 namespace natter::cache {
 namespace {
 
-std::string sha1_hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
-  std::string hex;
-  char byte[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    hex += byte;
+// The script with each @name@ replaced by its key from keys.hpp, quoted for Lua.
+std::string with_keys(std::string source) {
+  const std::pair<std::string_view, const std::string*> names[] = {
+      {"@bus@", &keys::bus},
+      {"@recent_public@", &keys::recent_public},
+      {"@recent_private@", &keys::recent_private},
+      {"@instances@", &keys::instances},
+      {"@rate@", &keys::rate},
+      {"@rate_log@", &keys::rate_log},
+      {"@ids@", &keys::ids},
+      {"@flush@", &keys::flush},
+      {"@flush_lock@", &keys::flush_lock},
+      {"@alive@", &keys::alive},
+      {"@presence@", &keys::presence}};
+  const std::string replay = std::to_string(Limits::public_replay);
+  for (auto at = source.find("@public_replay@"); at != std::string::npos;
+       at = source.find("@public_replay@", at)) {
+    source.replace(at, std::string_view("@public_replay@").size(), replay);
   }
-  return hex;
+  for (const auto& [name, key] : names) {
+    for (auto at = source.find(name); at != std::string::npos; at = source.find(name, at)) {
+      source.replace(at, name.size(), "'" + *key + "'");
+    }
+  }
+  return source;
 }
 
 Script make(std::string source) {
-  Script script{std::move(source), {}};
-  script.sha1 = sha1_hex(script.source);
+  Script script{with_keys(std::move(source)), {}};
+  script.sha1 = auth::sha1_hex(script.source);
   return script;
 }
 
@@ -39,10 +57,10 @@ const Script& accept_script() {
   static const Script script = make(R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local rate = redis.call('HMGET', 'natter:rate', 'limit', 'window')
+local rate = redis.call('HMGET', @rate@, 'limit', 'window')
 local limit = tonumber(rate[1]) or tonumber(ARGV[4])
 local window = (tonumber(rate[2]) or tonumber(ARGV[5])) * 1000
-local log = 'natter:rl:' .. ARGV[2]
+local log = @rate_log@ .. ARGV[2]
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
 if redis.call('ZCARD', log) >= limit then
   local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
@@ -51,7 +69,7 @@ if redis.call('ZCARD', log) >= limit then
   if retry < 1 then retry = 1 end
   return {0, retry}
 end
-local counter = 'natter:id:' .. ARGV[1]
+local counter = @ids@ .. ARGV[1]
 local id = redis.call('INCR', counter)
 local floor = tonumber(ARGV[3])
 if id <= floor then
@@ -63,19 +81,19 @@ redis.call('ZADD', log, now, ARGV[1] .. sid)
 redis.call('PEXPIRE', log, window)
 local entry = '{"t":"' .. ARGV[1] .. '","id":' .. sid .. ',' .. ARGV[6]
 if ARGV[1] == 'p' then
-  redis.call('RPUSH', 'natter:recent:p', entry)
-  redis.call('LTRIM', 'natter:recent:p', -500, -1)
+  redis.call('RPUSH', @recent_public@, entry)
+  redis.call('LTRIM', @recent_public@, -@public_replay@, -1)
 else
   local owners = {ARGV[2]}
   if ARGV[7] ~= ARGV[2] then owners[2] = ARGV[7] end
   for _, who in ipairs(owners) do
-    local key = 'natter:recent:q:' .. who
+    local key = @recent_private@ .. who
     redis.call('RPUSH', key, entry)
     redis.call('LTRIM', key, -200, -1)
   end
 end
-redis.call('RPUSH', 'natter:flush', entry)
-redis.call('PUBLISH', 'natter:bus', entry)
+redis.call('RPUSH', @flush@, entry)
+redis.call('PUBLISH', @bus@, entry)
 return {1, id}
 )lua");
   return script;
@@ -86,10 +104,10 @@ const Script& remove_script() {
 local wanted = {}
 for i = 1, #ARGV do wanted[ARGV[i]] = true end
 local removed = 0
-for _, item in ipairs(redis.call('LRANGE', 'natter:recent:p', 0, -1)) do
+for _, item in ipairs(redis.call('LRANGE', @recent_public@, 0, -1)) do
   local id = string.match(item, '"id":(%d+)')
   if id and wanted[id] then
-    removed = removed + redis.call('LREM', 'natter:recent:p', 1, item)
+    removed = removed + redis.call('LREM', @recent_public@, 1, item)
   end
 end
 return removed
@@ -100,11 +118,11 @@ return removed
 const Script& reap_script() {
   static const Script script = make(R"lua(
 local gone = {}
-for _, m in ipairs(redis.call('SMEMBERS', 'natter:instances')) do
-  if redis.call('EXISTS', 'natter:alive:' .. m) == 0 then
-    redis.call('SREM', 'natter:instances', m)
-    redis.call('DEL', 'natter:presence:' .. m)
-    redis.call('PUBLISH', 'natter:bus', '{"t":"g","i":"' .. m .. '"}')
+for _, m in ipairs(redis.call('SMEMBERS', @instances@)) do
+  if redis.call('EXISTS', @alive@ .. m) == 0 then
+    redis.call('SREM', @instances@, m)
+    redis.call('DEL', @presence@ .. m)
+    redis.call('PUBLISH', @bus@, '{"t":"g","i":"' .. m .. '"}')
     table.insert(gone, m)
   end
 end
@@ -115,13 +133,13 @@ return gone
 
 const Script& lock_script() {
   static const Script script = make(R"lua(
-local holder = redis.call('GET', 'natter:flush:lock')
+local holder = redis.call('GET', @flush_lock@)
 if not holder then
-  redis.call('SET', 'natter:flush:lock', ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', @flush_lock@, ARGV[1], 'PX', ARGV[2])
   return 1
 end
 if holder == ARGV[1] then
-  redis.call('PEXPIRE', 'natter:flush:lock', ARGV[2])
+  redis.call('PEXPIRE', @flush_lock@, ARGV[2])
   return 1
 end
 return 0
@@ -131,9 +149,9 @@ return 0
 
 const Script& trim_script() {
   static const Script script = make(R"lua(
-if redis.call('GET', 'natter:flush:lock') ~= ARGV[1] then return 0 end
-redis.call('LTRIM', 'natter:flush', tonumber(ARGV[2]), -1)
-redis.call('PEXPIRE', 'natter:flush:lock', ARGV[3])
+if redis.call('GET', @flush_lock@) ~= ARGV[1] then return 0 end
+redis.call('LTRIM', @flush@, tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', @flush_lock@, ARGV[3])
 return 1
 )lua");
   return script;
@@ -141,8 +159,8 @@ return 1
 
 const Script& unlock_script() {
   static const Script script = make(R"lua(
-if redis.call('GET', 'natter:flush:lock') == ARGV[1] then
-  redis.call('DEL', 'natter:flush:lock')
+if redis.call('GET', @flush_lock@) == ARGV[1] then
+  redis.call('DEL', @flush_lock@)
   return 1
 end
 return 0

@@ -1,3 +1,5 @@
+// The subscriber thread: SUBSCRIBE, then every message to the callback, reconnecting with
+// backoff.
 #include "cache/valkey/subscriber.hpp"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// The Valkey bus: start-up load, registration, the subscription's events, publishing.
 #include "cache/valkey/valkey_bus.hpp"
 
 #include <spdlog/spdlog.h>
@@ -5,21 +6,22 @@
 #include <algorithm>
 #include <map>
 
+#include "cache/valkey/keys.hpp"
 #include "cache/valkey/scripts.hpp"
 
 namespace natter::cache {
 namespace {
 
-const std::string bus_channel = "natter:bus";
-const std::string recent_public_key = "natter:recent:p";
-const std::string recent_private_prefix = "natter:recent:q:";
-const std::string instances_key = "natter:instances";
-const std::string rate_key = "natter:rate";
-const std::string flush_key = "natter:flush";
+const std::string& bus_channel = keys::bus;
+const std::string& recent_public_key = keys::recent_public;
+const std::string& recent_private_prefix = keys::recent_private;
+const std::string& instances_key = keys::instances;
+const std::string& rate_key = keys::rate;
+const std::string& flush_key = keys::flush;
 constexpr std::size_t requeue_limit = 2000;
 
-std::string alive_key(const std::string& instance) { return "natter:alive:" + instance; }
-std::string presence_key(const std::string& instance) { return "natter:presence:" + instance; }
+std::string alive_key(const std::string& instance) { return keys::alive + instance; }
+std::string presence_key(const std::string& instance) { return keys::presence + instance; }
 
 // The private messages in LRANGE replies of per-user lists, by cacheID (a message sits in both
 // parties' lists), each with its entry text; only those above `after`.
@@ -48,16 +50,14 @@ ValkeyBus::ValkeyBus(ValkeyBusSettings settings)
     : settings_(std::move(settings)),
       pipeline_(settings_.address, "pipeline", settings_.pipeline),
       subscriber_(settings_.address, bus_channel),
-      limit_(settings_.limit.message_limit),
-      window_(settings_.limit.window_seconds),
       public_seen_(settings_.public_floor),
       private_seen_(settings_.private_floor) {}
 
 ValkeyBus::~ValkeyBus() { stop(); }
 
-bool ValkeyBus::start(chat::Hub& hub, chat::RateLimiter& limiter, chat::MessageCache& mirror,
-                      std::chrono::milliseconds wait) {
-  hub_ = &hub;
+bool ValkeyBus::start(chat::BusEvents& events, chat::RateLimiter& limiter,
+                      chat::MessageCache& mirror, std::chrono::milliseconds wait) {
+  events_ = &events;
   limiter_ = &limiter;
   // The store's rate limit rules: every instance writes it at start.
   {
@@ -68,9 +68,10 @@ bool ValkeyBus::start(chat::Hub& hub, chat::RateLimiter& limiter, chat::MessageC
                     settings_.address.port, error);
       return false;
     }
-    auto reply = connection->call({"HSET", rate_key, "limit", std::to_string(limit_.load()),
-                                   "window", std::to_string(window_.load())},
-                                  error);
+    auto reply =
+        connection->call({"HSET", rate_key, "limit", std::to_string(settings_.limit.message_limit),
+                          "window", std::to_string(settings_.limit.window_seconds)},
+                         error);
     if (!reply || reply->is_error()) {
       spdlog::error("valkey: cannot write the rate limit: {}", reply ? reply->text : error);
       return false;
@@ -171,11 +172,11 @@ std::vector<Command> ValkeyBus::registration() {
   Command rate{"HSETNX"};
   if (settings_.read_limit) {
     if (auto stored = settings_.read_limit()) {
-      limit_ = stored->message_limit;
-      window_ = stored->window_seconds;
+      limiter_->set_limit(*stored);
       rate = {"HSET"};
     }
   }
+  const auto limit = limiter_->limit();
   std::vector<Command> commands{
       // Loaded before anything queued is sent, so a restarted Valkey answers no NOSCRIPT
       // (whose EVAL retry would run after the commands queued behind it).
@@ -185,8 +186,8 @@ std::vector<Command> ValkeyBus::registration() {
       {"SADD", instances_key, settings_.instance},
       {"SET", alive_key(settings_.instance), "1", "PX", ttl},
       {"DEL", presence_key(settings_.instance)},
-      {rate[0], rate_key, "limit", std::to_string(limit_.load())},
-      {rate[0], rate_key, "window", std::to_string(window_.load())},
+      {rate[0], rate_key, "limit", std::to_string(limit.message_limit)},
+      {rate[0], rate_key, "window", std::to_string(limit.window_seconds)},
   };
   {
     std::lock_guard lock(delivered_mutex_);
@@ -197,7 +198,7 @@ std::vector<Command> ValkeyBus::registration() {
     }
   }
   Command users{"HSET", presence_key(settings_.instance)};
-  const auto local = hub_->local_users();
+  const auto local = events_->local_users();
   for (const auto& user : local) {
     users.push_back(user.id);
     users.push_back(user.username);
@@ -220,7 +221,7 @@ bool ValkeyBus::deliver_new(chat::Accepted message, std::string_view entry) {
   if (id <= seen.load()) return false;
   seen.store(id);
   remember_delivered(entry);
-  hub_->deliver({std::move(message)});
+  events_->deliver({std::move(message)});
   return true;
 }
 
@@ -273,7 +274,7 @@ void ValkeyBus::catch_up() {
   }
   // Private messages matter here only to users connected here: read their lists.
   std::vector<Command> reads;
-  for (const auto& user : hub_->local_users()) {
+  for (const auto& user : events_->local_users()) {
     reads.push_back({"LRANGE", recent_private_prefix + user.id, "0", "-1"});
   }
   auto lists = reads.empty() ? std::optional<std::vector<Reply>>(std::vector<Reply>{})
@@ -307,7 +308,7 @@ void ValkeyBus::resync_presence() {
           std::lock_guard lock(instances_mutex_);
           remote_instances_.insert(instance);
         }
-        hub_->remote_snapshot(instance, list);
+        events_->remote_snapshot(instance, list);
       });
     }
     std::vector<std::string> gone;
@@ -318,7 +319,7 @@ void ValkeyBus::resync_presence() {
       }
       for (const auto& g : gone) remote_instances_.erase(g);
     }
-    for (const auto& g : gone) hub_->instance_gone(g);
+    for (const auto& g : gone) events_->instance_gone(g);
   });
 }
 
@@ -351,7 +352,7 @@ void ValkeyBus::on_message(std::string_view text) {
             std::lock_guard lock(instances_mutex_);
             remote_instances_.erase(e.instance);
           }
-          hub_->instance_gone(e.instance);
+          events_->instance_gone(e.instance);
           if (settings_.on_instance_gone) settings_.on_instance_gone(e.instance);
         } else {
           if (e.instance == settings_.instance) return;  // applied here already
@@ -360,16 +361,14 @@ void ValkeyBus::on_message(std::string_view text) {
               std::lock_guard lock(instances_mutex_);
               remote_instances_.insert(e.instance);
             }
-            hub_->remote_presence(e.instance, e.status);
+            events_->remote_presence(e.instance, e.status);
           } else if constexpr (std::is_same_v<T, DeletedEvent>) {
-            hub_->remove_messages(e.cache_ids, chat::Origin::bus);
+            events_->messages_removed(e.cache_ids);
           } else if constexpr (std::is_same_v<T, DisconnectEvent>) {
-            hub_->disconnect_user(e.user_id, e.code, e.reason, chat::Origin::bus);
+            events_->user_disconnected(e.user_id, e.code, e.reason);
           } else if constexpr (std::is_same_v<T, ChannelsEvent>) {
-            hub_->set_channels(std::move(e.channels), chat::Origin::bus);
+            events_->channels_changed(std::move(e.channels));
           } else if constexpr (std::is_same_v<T, RateEvent>) {
-            limit_ = e.limit.message_limit;
-            window_ = e.limit.window_seconds;
             limiter_->set_limit(e.limit);
           }
         }
@@ -387,11 +386,11 @@ void ValkeyBus::publish_event(std::string event) {
   pipeline_.submit({"PUBLISH", bus_channel, std::move(event)});
 }
 
-void ValkeyBus::publish(chat::Accepted message, Refuse refuse) {
+std::optional<chat::ProtocolError> ValkeyBus::accept(chat::Accepted message, Refuse refuse) {
   if (!subscriber_.subscribed()) {
     // It would be accepted but not delivered here until the subscription is back.
     if (refuse) refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
-    return;
+    return std::nullopt;
   }
   const bool is_public = std::holds_alternative<chat::ChatMessage>(message);
   const std::string& sender =
@@ -399,11 +398,12 @@ void ValkeyBus::publish(chat::Accepted message, Refuse refuse) {
   const std::string recipient =
       is_public ? std::string() : std::get<chat::PrivateMessage>(message).recipient_id;
   const std::int64_t floor = is_public ? public_seen_.load() : private_seen_.load();
+  const auto limit = limiter_->limit();
   std::vector<std::string> args{is_public ? "p" : "q",
                                 sender,
                                 std::to_string(floor),
-                                std::to_string(limit_.load()),
-                                std::to_string(window_.load()),
+                                std::to_string(limit.message_limit),
+                                std::to_string(limit.window_seconds),
                                 message_body(message),
                                 recipient};
   submit_script(accept_script(), std::move(args),
@@ -428,6 +428,7 @@ void ValkeyBus::publish(chat::Accepted message, Refuse refuse) {
                   }
                   refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
                 });
+  return std::nullopt;
 }
 
 void ValkeyBus::presence(const chat::UserStatus& status) {
@@ -456,8 +457,6 @@ void ValkeyBus::channels_changed(const std::vector<chat::Channel>& channels) {
 }
 
 void ValkeyBus::rate_limit_changed(chat::RateLimit limit) {
-  limit_ = limit.message_limit;
-  window_ = limit.window_seconds;
   pipeline_.submit({"HSET", rate_key, "limit", std::to_string(limit.message_limit), "window",
                     std::to_string(limit.window_seconds)});
   publish_event(rate_event(settings_.instance, limit));

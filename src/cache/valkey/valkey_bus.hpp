@@ -1,7 +1,7 @@
-// The Bus port on Valkey: several natter instances as one chat server. Accepting a message
-// is one EVALSHA of the accept script (rate check, cacheID, recent list, flush queue, publish),
-// pipelined with everything else queued; each instance subscribes to natter:bus and delivers
-// what comes, in cacheID order, exactly once. Presence: a hash per instance
+// The Bus and acceptance ports on Valkey: several natter instances as one chat server.
+// Accepting a message is one EVALSHA of the accept script (rate check, cacheID, recent list, flush
+// queue, publish), pipelined with everything else queued; each instance subscribes to natter:bus
+// and delivers what comes, in cacheID order, exactly once. Presence: a hash per instance
 // (natter:presence:<id>) and a heartbeat key (natter:alive:<id>) refreshed every third of the
 // presence timeout; an instance whose heartbeat expired is reaped and announced gone.
 #pragma once
@@ -22,8 +22,8 @@
 #include "cache/valkey/pipeline.hpp"
 #include "cache/valkey/scripts.hpp"
 #include "cache/valkey/subscriber.hpp"
+#include "chat/acceptance.hpp"
 #include "chat/bus.hpp"
-#include "chat/hub.hpp"
 
 namespace natter::cache {
 
@@ -32,7 +32,7 @@ struct ValkeyBusSettings {
   std::string instance;  // unique per process
   std::chrono::seconds presence_timeout{15};
   std::size_t pipeline = 1024;    // most commands per round trip
-  chat::RateLimit limit;          // from the store: written to Valkey at start
+  chat::RateLimit limit;          // the store's, at start: written to Valkey then
   std::int64_t public_floor = 0;  // highest cacheIDs already stored: never handed out again
   std::int64_t private_floor = 0;
   // Reads the rate limit from the store (the rule), written to Valkey again after every
@@ -45,21 +45,25 @@ struct ValkeyBusSettings {
   std::function<void(std::chrono::steady_clock::duration, bool)> observe_call;
 };
 
-class ValkeyBus : public chat::Bus {
+class ValkeyBus final : public chat::Bus, public chat::Acceptance {
  public:
   explicit ValkeyBus(ValkeyBusSettings settings);
   ~ValkeyBus() override;
 
   // Fills `mirror` with the recent messages Valkey holds (public, and every user's private),
-  // subscribes, and starts the threads; events go to `hub` and `limiter` from then on. False
-  // when Valkey cannot be reached within `wait`.
-  bool start(chat::Hub& hub, chat::RateLimiter& limiter, chat::MessageCache& mirror,
+  // subscribes, and starts the threads; events go to `events` from then on, and rate-limit
+  // changes to `limiter`, which holds this instance's view of the limit. False when Valkey
+  // cannot be reached within `wait`.
+  bool start(chat::BusEvents& events, chat::RateLimiter& limiter, chat::MessageCache& mirror,
              std::chrono::milliseconds wait);
   void stop();
   bool healthy() const { return pipeline_.connected() && subscriber_.subscribed(); }
 
+  // chat::Acceptance: rate-checked, numbered and published by the accept script; delivered
+  // from the subscription, on every instance.
+  std::optional<chat::ProtocolError> accept(chat::Accepted message, Refuse late) override;
+
   // chat::Bus
-  void publish(chat::Accepted message, Refuse refuse) override;
   void presence(const chat::UserStatus& status) override;
   void messages_removed(std::span<const std::int64_t> cache_ids) override;
   void user_disconnected(const std::string& user_id, chat::CloseCode code,
@@ -86,10 +90,8 @@ class ValkeyBus : public chat::Bus {
   ValkeyBusSettings settings_;
   Pipeline pipeline_;
   Subscriber subscriber_;
-  chat::Hub* hub_ = nullptr;
+  chat::BusEvents* events_ = nullptr;
   chat::RateLimiter* limiter_ = nullptr;
-  std::atomic<std::int64_t> limit_;
-  std::atomic<std::int64_t> window_;
   // Highest cacheIDs delivered (or stored): the floor of the next ones, and what a repeated
   // delivery would be at or below.
   std::atomic<std::int64_t> public_seen_;

@@ -1,3 +1,4 @@
+// Parses redis:// and valkey:// URLs into a host, port, password and database.
 #include "cache/valkey/valkey_url.hpp"
 
 #include <boost/url/parse.hpp>

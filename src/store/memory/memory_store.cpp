@@ -309,6 +309,7 @@ Result<std::vector<chat::DayActivity>> MemoryStore::session_activity(const std::
     if (session.end) micros += to_micros(*session.end) - start;
   }
   std::vector<chat::DayActivity> out;
+  out.reserve(by_day.size());
   for (const auto& [date, totals] : by_day) {
     out.push_back(chat::DayActivity{date, totals.first, totals.second / kMicrosPerSecond});
   }

@@ -17,8 +17,6 @@ constexpr std::size_t kIdsPerDelete = 500;  // well under SQLite's bound-paramet
 
 constexpr std::string_view kMessageColumns =
     "id, cache_id, owner_id, username, channel, message, authored_at";
-constexpr std::string_view kPrivateColumns =
-    "id, cache_id, owner_id, username, recipient_id, recipient, message, authored_at";
 #define NATTER_BAN_SELECT                                                                 \
   "SELECT b.id, b.owner_id, b.banished_id, coalesce(u.username, ''), b.reason, b.start, " \
   "b.\"end\", b.duration_hours, b.pardoned FROM bans b LEFT JOIN users u ON u.id = b.banished_id "

@@ -5,9 +5,12 @@
 #include <boost/json.hpp>
 #include <deque>
 #include <functional>
+#include <mutex>
 
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
+#include "chat/embedded_acceptance.hpp"
+#include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
 namespace {
@@ -32,18 +35,26 @@ class FakeConnection final : public Connection {
   std::optional<CloseCode> closed;
 };
 
-// Shards whose posted work runs when the test says so, as an IO thread would.
+// Shards whose posted work runs when the test says so, as an IO thread would. Work may be
+// posted from the commit thread too.
 struct ManualShards {
   explicit ManualShards(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-      shards.push_back(std::make_unique<Shard>(
-          [this](std::function<void()> f) { queue.push_back(std::move(f)); }));
+      shards.push_back(std::make_unique<Shard>([this](std::function<void()> f) {
+        std::lock_guard lock(mutex);
+        queue.push_back(std::move(f));
+      }));
     }
   }
   void run() {
-    while (!queue.empty()) {
-      auto f = std::move(queue.front());
-      queue.pop_front();
+    for (;;) {
+      std::function<void()> f;
+      {
+        std::lock_guard lock(mutex);
+        if (queue.empty()) return;
+        f = std::move(queue.front());
+        queue.pop_front();
+      }
       f();
     }
   }
@@ -52,6 +63,7 @@ struct ManualShards {
     for (auto& s : shards) out.push_back(s.get());
     return out;
   }
+  std::mutex mutex;
   std::deque<std::function<void()>> queue;
   std::vector<std::unique_ptr<Shard>> shards;
 };
@@ -60,19 +72,31 @@ class HubTest : public ::testing::Test {
  protected:
   HubTest()
       : limiter({5, 60}),
+        acceptance(limiter, cache, store, 100000),
         shards(2),
-        hub(HubSettings{}, {{1, "general", "", 0}, {2, "random", "", 0}}, cache, limiter,
-            shards.pointers()) {}
+        hub(HubSettings{}, {{1, "general", "", 0}, {2, "random", "", 0}}, cache, acceptance,
+            shards.pointers()) {
+    acceptance.start(hub);
+  }
+  ~HubTest() override { acceptance.stop(); }
 
   std::shared_ptr<FakeConnection> join(Participant p, std::optional<std::int64_t> since = {}) {
     auto c = std::make_shared<FakeConnection>();
+    acceptance.drain();
     hub.join(p, c, since);
     shards.run();
     return c;
   }
+  // What every shard was handed, once the messages accepted so far are committed.
+  void run() {
+    acceptance.drain();
+    shards.run();
+  }
 
+  store::MemoryStore store;
   cache::MemoryMessageCache cache;
   cache::MemoryRateLimiter limiter;
+  EmbeddedAcceptance acceptance;
   ManualShards shards;
   Hub hub;
 };
@@ -99,10 +123,10 @@ TEST_F(HubTest, ConnectSequenceAndPresence) {
   auto a2 = join(alice_tab);
   EXPECT_EQ(b->frames.size(), 2u);
   hub.leave(alice);
-  shards.run();
+  run();
   EXPECT_EQ(b->frames.size(), 2u);  // alice still has a tab
   hub.leave(alice_tab);
-  shards.run();
+  run();
   ASSERT_EQ(b->frames.size(), 3u);
   EXPECT_EQ(b->frames.back().at("payload").at("status"), false);
   EXPECT_EQ(hub.connected_users().size(), 1u);
@@ -114,10 +138,10 @@ TEST_F(HubTest, DashboardIsSilentAndUnlistedButReceivesChat) {
   EXPECT_EQ(a->frames.size(), 2u);
   EXPECT_EQ(d->frames.back().at("payload").at("users").as_array().size(), 1u);
   EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "hi"}));
-  shards.run();
+  run();
   EXPECT_EQ(d->types().back(), "chat_message");
   hub.leave(dashboard);
-  shards.run();
+  run();
   EXPECT_EQ(a->types().back(), "chat_message");
 }
 
@@ -128,7 +152,7 @@ TEST_F(HubTest, ChatReachesEveryoneInOneOrder) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_FALSE(hub.post(i % 2 ? alice : bob, ChatRequest{"general", std::to_string(i)}));
   }
-  shards.run();
+  run();
   for (auto* conn : {a.get(), b.get(), c.get()}) {
     std::vector<std::int64_t> ids;
     for (auto& f : conn->frames) {
@@ -142,7 +166,7 @@ TEST_F(HubTest, ChannelNamesMatchWithoutRegardToCase) {
   auto a = join(alice);
   EXPECT_FALSE(hub.post(alice, ChatRequest{"General", "hi"}));
   EXPECT_FALSE(hub.post(alice, ChatRequest{"RANDOM", "ho"}));
-  shards.run();
+  run();
   std::vector<std::string> channels;
   for (auto& f : a->frames) {
     if (f.at("type") == "chat_message") {
@@ -168,7 +192,7 @@ TEST_F(HubTest, RefusedMessagesAreNotBroadcast) {
   ASSERT_TRUE(error);
   EXPECT_EQ(error->code, ErrorCode::rate_limited);
   EXPECT_GT(error->retry_after->count(), 0);
-  shards.run();
+  run();
   EXPECT_EQ(b->frames.size(), before + 5);
   EXPECT_EQ(cache.recent_public(0, 500).size(), 5u);
 }
@@ -180,7 +204,7 @@ TEST_F(HubTest, PrivateMessagesReachOnlyBothParties) {
   auto c = join(carol);
   const auto carol_before = c->frames.size();
   EXPECT_FALSE(hub.post(alice, PrivateRequest{"u-b", "psst"}));
-  shards.run();
+  run();
   for (auto* conn : {a.get(), a2.get(), b.get()}) {
     ASSERT_EQ(conn->types().back(), "private_chat_message");
     EXPECT_EQ(conn->frames.back().at("payload").at("recipient"), "bob");
@@ -189,7 +213,7 @@ TEST_F(HubTest, PrivateMessagesReachOnlyBothParties) {
 
   // Bob's next connection is replayed the private message.
   hub.leave(bob);
-  shards.run();
+  run();
   auto b2 = join(bob);
   EXPECT_EQ(b2->types(), (std::vector<std::string>{"active_channels", "bulk_private_messages",
                                                    "connected_users"}));
@@ -198,7 +222,7 @@ TEST_F(HubTest, PrivateMessagesReachOnlyBothParties) {
 TEST_F(HubTest, ReplaysRecentPublicMessagesAfterSince) {
   auto a = join(alice);
   for (int i = 0; i < 4; ++i) EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "m"}));
-  shards.run();
+  run();
   auto b = join(bob, 2);
   ASSERT_EQ(b->types()[1], "bulk_chat_messages");
   auto messages = b->frames[1].at("payload").at("messages").as_array();
@@ -211,7 +235,7 @@ TEST_F(HubTest, ReplaysRecentPublicMessagesAfterSince) {
 TEST_F(HubTest, ConnectSequenceFramesAreEncodedOnceUntilTheyChange) {
   auto a = join(alice);
   EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "hello"}));
-  shards.run();
+  run();
   auto b1 = join(bob);
   auto b2 = join(Participant{6, 0, "u-b", "bob", false});  // a second tab: presence unchanged
   ASSERT_EQ(b1->types(), b2->types());
@@ -219,7 +243,7 @@ TEST_F(HubTest, ConnectSequenceFramesAreEncodedOnceUntilTheyChange) {
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(b1->raw[i].get(), b2->raw[i].get()) << i;
 
   EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "again"}));
-  shards.run();
+  run();
   auto c = join(carol);  // new message and new user: both frames are fresh
   EXPECT_NE(c->raw[1].get(), b1->raw[1].get());
   EXPECT_EQ(c->frames[1].at("payload").at("messages").as_array().size(), 2u);
@@ -233,7 +257,7 @@ TEST_F(HubTest, DisconnectUserClosesEveryTab) {
   auto a2 = join(alice_tab);
   auto b = join(bob);
   hub.disconnect_user("u-a", CloseCode::banned, "banned");
-  shards.run();
+  run();
   EXPECT_EQ(a->closed, CloseCode::banned);
   EXPECT_EQ(a2->closed, CloseCode::banned);
   EXPECT_FALSE(b->closed);
@@ -246,11 +270,12 @@ namespace natter::chat {
 namespace {
 
 // A bus that records what the hub tells it, and hands nothing back by itself.
-class RecordingBus final : public Bus {
+class RecordingBus final : public Bus, public Acceptance {
  public:
-  void publish(Accepted message, Refuse refuse) override {
+  std::optional<ProtocolError> accept(Accepted message, Refuse refuse) override {
     published.push_back(std::move(message));
     refusals.push_back(std::move(refuse));
+    return std::nullopt;
   }
   void presence(const UserStatus& status) override { statuses.push_back(status); }
   void messages_removed(std::span<const std::int64_t> ids) override {
@@ -275,9 +300,8 @@ class RecordingBus final : public Bus {
 class BusHubTest : public ::testing::Test {
  protected:
   BusHubTest()
-      : limiter({1, 60}),
-        shards(2),
-        hub(HubSettings{}, {{1, "general", "", 0}}, cache, limiter, shards.pointers(), nullptr,
+      : shards(2),
+        hub(HubSettings{}, {{1, "general", "", 0}}, cache, bus, shards.pointers(),
             ChatMetrics::none(), &bus) {}
 
   std::shared_ptr<FakeConnection> join(Participant p) {
@@ -289,14 +313,13 @@ class BusHubTest : public ::testing::Test {
 
   RecordingBus bus;
   cache::MemoryMessageCache cache;
-  cache::MemoryRateLimiter limiter;
   ManualShards shards;
   Hub hub;
 };
 
 TEST_F(BusHubTest, MessagesGoToTheBusAndAreDeliveredWhenItHandsThemBack) {
   auto a = join(alice);
-  // The bus rate-limits, not the hub: a second message within the local limit of 1 goes too.
+  // The bus rate-limits, not the hub: both messages go to it.
   EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "one"}));
   EXPECT_FALSE(hub.post(alice, ChatRequest{"general", "two"}));
   EXPECT_EQ(hub.post(alice, ChatRequest{"nowhere", "x"})->code, ErrorCode::unknown_channel);

@@ -6,6 +6,7 @@
 
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
+#include "chat/embedded_acceptance.hpp"
 #include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
@@ -31,7 +32,8 @@ TEST(Moderation, BanDisconnectsAtOnceAndPardonLetsBackIn) {
   store::MemoryStore store;
   cache::MemoryMessageCache cache;
   cache::MemoryRateLimiter limiter({10, 60});
-  Hub hub(HubSettings{}, {{1, "general", "", 0}}, cache, limiter, {&shard});
+  EmbeddedAcceptance acceptance(limiter, cache, store, 100);
+  Hub hub(HubSettings{}, {{1, "general", "", 0}}, cache, acceptance, {&shard});
   Moderation moderation(store, hub);
 
   ASSERT_TRUE(store.upsert_user("u-m", "mallory", now_micros()));
