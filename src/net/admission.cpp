@@ -144,7 +144,8 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
         co_return busy;
       }
       if (*wait > asio::steady_timer::duration::zero()) {
-        asio::steady_timer pause(co_await asio::this_coro::executor, *wait);
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer pause(executor, *wait);
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       }
       auto replay_query = [&context, since = *since, oldest, newest] {

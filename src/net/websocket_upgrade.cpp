@@ -73,26 +73,28 @@ asio::awaitable<void> upgrade_to_websocket(ServerContext& context, std::size_t s
                                            const beast::flat_buffer& buffer, Request request,
                                            const RequestOrigin& origin) {
   spdlog::debug("upgrade {} from {}", redact_target(request.target()), origin.description);
+  // Each refusal is named before its co_await (g++ 12: see net/worker_call.hpp).
   if (context.shutting_down) {
-    co_await refuse(context, stream, request,
-                    {http::status::service_unavailable, "unavailable", "server shutting down",
-                     metrics::ConnectRefusal::shutting_down},
-                    origin);
+    const UpgradeRefusal refusal{http::status::service_unavailable, "unavailable",
+                                 "server shutting down", metrics::ConnectRefusal::shutting_down};
+    co_await refuse(context, stream, request, refusal, origin);
     co_return;
   }
   if (!valid_websocket_key(request[http::field::sec_websocket_key])) {
-    co_await refuse(context, stream, request,
-                    {http::status::bad_request, "bad_request",
-                     "Sec-WebSocket-Key must be the base64 of 16 bytes",
-                     metrics::ConnectRefusal::bad_request, "refused", "invalid Sec-WebSocket-Key"},
-                    origin);
+    const UpgradeRefusal refusal{http::status::bad_request,
+                                 "bad_request",
+                                 "Sec-WebSocket-Key must be the base64 of 16 bytes",
+                                 metrics::ConnectRefusal::bad_request,
+                                 "refused",
+                                 "invalid Sec-WebSocket-Key"};
+    co_await refuse(context, stream, request, refusal, origin);
     co_return;
   }
   auto decision = co_await authorize_upgrade(context, request);
   if (!decision.identity) {
-    co_await refuse(context, stream, request,
-                    {decision.status, decision.error_code, decision.reason, refusal_of(decision)},
-                    origin);
+    const UpgradeRefusal refusal{decision.status, decision.error_code, decision.reason,
+                                 refusal_of(decision)};
+    co_await refuse(context, stream, request, refusal, origin);
     co_return;
   }
   auth::Identity identity = std::move(*decision.identity);
