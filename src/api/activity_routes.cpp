@@ -10,7 +10,6 @@
 
 namespace natter::api {
 namespace asio = boost::asio;
-namespace json = boost::json;
 
 namespace {
 constexpr int kActivityDays = 7;  // today and the six days before it

@@ -18,7 +18,8 @@ namespace {
 constexpr std::size_t kMaxUsernameBytes = 64;
 constexpr std::size_t kMaxUserIdBytes = 255;
 constexpr std::size_t kMaxReasonBytes = 512;
-constexpr std::int64_t kMaxBanHours = 24 * 365 * 100;  // longer is "permanent": say so with 0
+constexpr std::int64_t kMaxBanHours =
+    std::int64_t{24} * 365 * 100;  // longer is "permanent": say so with 0
 
 }  // namespace
 

@@ -11,7 +11,7 @@ std::string sha1_hex(std::string_view text) {
   EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
   constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(2 * length);
+  hex.reserve(std::size_t{2} * length);
   for (unsigned int i = 0; i < length; ++i) {
     hex.push_back(kHex[digest[i] >> 4]);
     hex.push_back(kHex[digest[i] & 0xF]);

@@ -69,7 +69,7 @@ bool to_bool(std::string_view flag, const std::string& value) {
 }
 
 std::chrono::seconds to_seconds(std::string_view flag, const std::string& value, int min = 1) {
-  return std::chrono::seconds(to_int(flag, value, min, 86400 * 365));
+  return std::chrono::seconds(to_int(flag, value, min, std::int64_t{86400} * 365));
 }
 
 // HOST:PORT, the host an IP address (IPv6 in brackets or not), the port 0..65535.

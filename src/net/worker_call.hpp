@@ -35,7 +35,7 @@ boost::asio::awaitable<std::optional<std::invoke_result_t<F>>> on_worker(
   using R = std::invoke_result_t<F>;
   // Touched only on the calling coroutine's executor: the worker posts its answer there.
   struct Pending {
-    explicit Pending(asio::any_io_executor executor) : timer(std::move(executor)) {}
+    explicit Pending(const asio::any_io_executor& executor) : timer(executor) {}
     asio::steady_timer timer;
     std::optional<R> answer;
   };
