@@ -29,6 +29,8 @@ class NoMetrics final : public ChatMetrics {
   void fanned_out(Duration) override {}
   void committed(std::size_t, Duration, bool) override {}
   void commit_queue_depth(std::size_t) override {}
+  void message_in(InKind) override {}
+  void rate_limited() override {}
 };
 }  // namespace
 

@@ -1,5 +1,6 @@
-// What the chat layer reports about itself: frames handed to connections by type, how long an
-// accepted message took to reach the shards, and the commit queue's batches and depth. An
+// What the chat layer reports about itself: client messages in and frames handed to connections
+// by type, how long an accepted message took to reach the shards, and the commit queue's batches
+// and depth. An
 // interface only: metrics/ implements it (Prometheus), chat/ never sees how it is exported.
 // Called on hot paths and from any thread, so an implementation must be cheap and lock-free.
 #pragma once
@@ -30,6 +31,17 @@ inline constexpr std::size_t kOutKinds = 11;
 
 std::string_view to_string(OutKind kind);
 
+// Client-to-server message types (PROTOCOL.md sections 3 and 4); `invalid` is anything that
+// does not parse (bad JSON, unknown type, bad fields, binary frames).
+enum class InKind : std::uint8_t {
+  chat_message,
+  private_chat_message,
+  ping,
+  pong,
+  refresh_token,
+  invalid
+};
+
 class ChatMetrics {
  public:
   using Duration = std::chrono::steady_clock::duration;
@@ -43,6 +55,10 @@ class ChatMetrics {
   virtual void committed(std::size_t batch_size, Duration took, bool ok) = 0;
   // Messages waiting in the commit queue.
   virtual void commit_queue_depth(std::size_t depth) = 0;
+  // A client message arrived, of this kind.
+  virtual void message_in(InKind kind) = 0;
+  // A client message was refused by the rate limiter.
+  virtual void rate_limited() = 0;
 
   // An implementation that records nothing (tests, benchmarks).
   static ChatMetrics& none();

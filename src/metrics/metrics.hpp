@@ -40,16 +40,8 @@ enum class ConnectRefusal : std::uint8_t {
   too_many_connections,  // the user or the address holds its most connections
 };
 
-// Client-to-server message types (PROTOCOL.md sections 3 and 4); `invalid` is anything that
-// does not parse (bad JSON, unknown type, bad fields, binary frames).
-enum class InKind : std::uint8_t {
-  chat_message,
-  private_chat_message,
-  ping,
-  pong,
-  refresh_token,
-  invalid
-};
+// Client-to-server message types (the chat layer counts them).
+using InKind = chat::InKind;
 
 // Who called the store: the REST API, the readiness probe, or the commit queue.
 enum class StoreCaller : std::uint8_t { api, readiness, commit };
@@ -70,9 +62,7 @@ class Metrics final : public chat::ChatMetrics {
   void connect_refused(ConnectRefusal reason);
 
   // --- messages ---
-  void message_in(InKind kind);
   void send_queue_overflow();  // a connection closed with 4008
-  void rate_limited();         // a message refused by the rate limiter
 
   // --- storage and cache ---
   void store_call(StoreCaller caller, Duration took, bool ok);
@@ -89,6 +79,8 @@ class Metrics final : public chat::ChatMetrics {
   void fanned_out(Duration since_accepted) override;
   void committed(std::size_t batch_size, Duration took, bool ok) override;
   void commit_queue_depth(std::size_t depth) override;
+  void message_in(InKind kind) override;
+  void rate_limited() override;  // a message refused by the rate limiter
 
  private:
   static constexpr std::size_t kClientKinds = 2;

@@ -42,16 +42,6 @@ chat::Frame close_frame(std::uint16_t code, std::string_view reason) {
   return chat::make_frame(chat::Opcode::close, payload);
 }
 
-metrics::InKind in_kind(const chat::Request& request) {
-  if (std::holds_alternative<chat::ChatRequest>(request)) return metrics::InKind::chat_message;
-  if (std::holds_alternative<chat::PrivateRequest>(request)) {
-    return metrics::InKind::private_chat_message;
-  }
-  if (std::holds_alternative<chat::PingRequest>(request)) return metrics::InKind::ping;
-  if (std::holds_alternative<chat::PongRequest>(request)) return metrics::InKind::pong;
-  return metrics::InKind::refresh_token;
-}
-
 const chat::Frame& ping_frame() {
   static const chat::Frame frame = chat::make_frame(chat::Opcode::ping, {});
   return frame;
@@ -63,11 +53,12 @@ WebSocketSession::WebSocketSession(ServerContext& context, tcp::socket socket,
                                    auth::Identity identity, std::string remote)
     : context_(context),
       socket_(std::move(socket)),
-      participant_(std::move(participant)),
       identity_(std::move(identity)),
       remote_(std::move(remote)),
       reader_(context.settings.limits.max_frame_bytes),
-      expiry_enforced_(context.settings.token_expiry == config::Settings::TokenExpiry::enforce),
+      client_(context.hub, context.protocol_limits, context.metrics, *this, std::move(participant),
+              identity_.expires_at,
+              context.settings.token_expiry == config::Settings::TokenExpiry::enforce),
       writer_wake_(socket_.get_executor()),
       watchdog_timer_(socket_.get_executor()) {
   reader_.append(early_bytes);
@@ -82,7 +73,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   // The connection counts for presence before its 101 is sent, so a client that opens a new
   // connection and then closes its old one is never shown offline in between. What the hub
   // queues meanwhile waits for the writer, which starts after the upgrade.
-  context_.hub.join(participant_, self, since, std::move(older), older_truncated);
+  client_.join(self, since, std::move(older), older_truncated);
   {
     // Beast answers the upgrade (or refuses it); then the socket is ours again.
     websocket::stream<beast::tcp_stream> ws(std::move(socket_));
@@ -101,7 +92,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
       context_.metrics.connect_refused(metrics::ConnectRefusal::handshake_failed);
       spdlog::info("websocket upgrade from {} failed: {}", remote_, ec.message());
       reading_done_ = true;
-      context_.hub.leave(participant_);
+      client_.leave();
       co_return;
     }
     socket_ = ws.next_layer().release_socket();
@@ -143,7 +134,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   co_await read_loop();
 
   reading_done_ = true;
-  context_.hub.leave(participant_);
+  client_.leave();
   if (store_session_id_) {
     context_.workers.submit(
         [&store = context_.store, id = *store_session_id_, ended = chat::now_micros()] {
@@ -254,7 +245,7 @@ asio::awaitable<void> WebSocketSession::read_loop() {
       if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
       if (event == WsReader::Event::binary) {
         context_.metrics.message_in(metrics::InKind::invalid);
-        refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
+        client_.refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
       } else {
         co_await handle(reader_.payload());
       }
@@ -278,84 +269,42 @@ asio::awaitable<void> WebSocketSession::read_loop() {
 }
 
 asio::awaitable<void> WebSocketSession::handle(std::string_view text) {
-  auto parsed = chat::parse_request(text, context_.protocol_limits);
-  if (parsed.error) {
-    context_.metrics.message_in(metrics::InKind::invalid);
-    refuse(*parsed.error, parsed.ref);
-    co_return;
+  auto step = client_.handle(text);
+  if (auto* lookup = std::get_if<chat::ClientSession::LookUpRecipient>(&step)) {
+    auto query = [&store = context_.store, id = lookup->request.recipient_id] {
+      return store.username_of(id);
+    };
+    auto found = co_await on_worker(context_.workers, std::move(query));
+    if (!found) {
+      const Error timed_out{Error::Kind::unavailable, "the store did not answer in time"};
+      client_.recipient_found(*lookup, timed_out);
+    } else {
+      client_.recipient_found(*lookup, *found);
+    }
+  } else if (auto* check = std::get_if<chat::ClientSession::CheckToken>(&step)) {
+    // The upgrade's check: a key rotated in since the last fetch is fetched, not refused.
+    auto result = co_await check_token(context_, check->token);
+    chat::ClientSession::CheckedToken checked;
+    if (!result.ok()) {
+      checked.refused = std::string(auth::describe(result.error));
+    } else {
+      checked.subject = result.identity->subject;
+      checked.expires_at = result.identity->expires_at;
+    }
+    if (client_.token_checked(*check, checked)) {
+      watchdog_timer_.cancel();  // the watchdog re-arms with the new time
+    }
   }
-  context_.metrics.message_in(in_kind(*parsed.request));
-  std::optional<chat::ProtocolError> error;
-  if (auto* chat = std::get_if<chat::ChatRequest>(&*parsed.request)) {
-    error = context_.hub.post(participant_, *chat, late_refusal(parsed.ref));
-  } else if (auto* whisper = std::get_if<chat::PrivateRequest>(&*parsed.request)) {
-    error = co_await post_private(*whisper, parsed.ref);
-  } else if (std::holds_alternative<chat::PingRequest>(*parsed.request)) {
-    context_.metrics.frames_out(chat::OutKind::pong, 1);
-    reply(chat::encode_pong());
-  } else if (auto* refresh = std::get_if<chat::RefreshTokenRequest>(&*parsed.request)) {
-    co_await refresh_token(refresh->token, parsed.ref);
-  }
-  if (error) refuse(*error, parsed.ref);
 }
 
-asio::awaitable<std::optional<chat::ProtocolError>> WebSocketSession::post_private(
-    const chat::PrivateRequest& request, const std::string& ref) {
-  auto error = context_.hub.post(participant_, request, late_refusal(ref));
-  if (!error || error->code != ErrorCode::unknown_recipient) co_return error;
-  // Not seen since start: the user directory may know them.
-  auto lookup = [&store = context_.store, id = request.recipient_id] {
-    return store.username_of(id);
-  };
-  auto found = co_await on_worker(context_.workers, std::move(lookup));
-  if (!found || !*found) {
-    co_return chat::ProtocolError{ErrorCode::unavailable, "the store is unavailable", {}};
-  }
-  if (!**found) co_return error;
-  context_.hub.remember_user(request.recipient_id, ***found);
-  co_return context_.hub.post(participant_, request, late_refusal(ref));
-}
-
-chat::Acceptance::Refuse WebSocketSession::late_refusal(const std::string& ref) {
+chat::Acceptance::Refuse WebSocketSession::late_refusal(std::string ref) {
   return [weak = weak_from_this(), executor = socket_.get_executor(),
-          ref](const chat::ProtocolError& error) {
+          ref = std::move(ref)](const chat::ProtocolError& error) {
     asio::post(executor, [weak, error, ref] {
-      if (auto self = weak.lock()) self->refuse(error, ref);
+      if (auto self = weak.lock()) self->client_.refuse(error, ref);
     });
   };
 }
-
-asio::awaitable<void> WebSocketSession::refresh_token(std::string token, std::string ref) {
-  // The upgrade's check: a key rotated in since the last fetch is fetched, not refused.
-  auto result = co_await check_token(context_, token);
-  if (!result.ok()) {
-    refuse({ErrorCode::invalid_message,
-            fmt::format("refresh token refused: {}", auth::describe(result.error)),
-            {}},
-           ref);
-    co_return;
-  }
-  if (result.identity->subject != identity_.subject) {
-    refuse({ErrorCode::token_subject_mismatch, "the new token is for another user", {}}, ref);
-    co_return;
-  }
-  identity_.expires_at = result.identity->expires_at;
-  expiry_enforced_ = true;   // refreshed: held to its latest token in every mode
-  watchdog_timer_.cancel();  // the watchdog re-arms with the new time
-  spdlog::debug("user={} conn={} refreshed its token", participant_.username,
-                participant_.connection_id);
-}
-
-void WebSocketSession::refuse(const chat::ProtocolError& error, std::string_view ref) {
-  // One line per refused message: debug only, so a flood cannot flood the log.
-  spdlog::debug("user={} conn={} refused: {} ({})", participant_.username,
-                participant_.connection_id, chat::to_string(error.code), error.message);
-  if (error.code == ErrorCode::rate_limited) context_.metrics.rate_limited();
-  context_.metrics.frames_out(chat::OutKind::error, 1);
-  reply(chat::encode_error(error, ref));
-}
-
-void WebSocketSession::reply(const chat::Frame& frame) { send(frame); }
 
 void WebSocketSession::send(const chat::Frame& frame) {
   if (close_code_ || close_frame_ || reading_done_) return;
@@ -507,9 +456,9 @@ asio::awaitable<void> WebSocketSession::watchdog() {
         last_ping_ = now;
       }
       wake = last_received_ + (last_ping_ > last_received_ ? idle : idle / 2);
-      if (expiry_enforced_) {
+      if (client_.expiry_enforced()) {
         // The rule of the door: exp plus the clock-skew leeway.
-        const auto expires = identity_.expires_at + context_.settings.token_leeway;
+        const auto expires = client_.expires_at() + context_.settings.token_leeway;
         const auto left = expires - std::chrono::system_clock::now();
         if (left <= std::chrono::system_clock::duration::zero()) {
           spdlog::info("user={} conn={} token expired: closing 4001", participant_.username,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "auth/identity.hpp"
+#include "chat/client_session.hpp"
 #include "chat/connection.hpp"
 #include "chat/hub.hpp"
 #include "net/server_context.hpp"
@@ -27,6 +28,7 @@
 namespace natter::net {
 
 class WebSocketSession final : public chat::Connection,
+                               public chat::ClientSession::Link,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   // `early_bytes`: what the client sent after its upgrade request, read with it.
@@ -44,6 +46,8 @@ class WebSocketSession final : public chat::Connection,
 
   void send(const chat::Frame& frame) override;
   void close(chat::CloseCode code, std::string_view reason) override;
+  void reply(const chat::Frame& frame) override { send(frame); }
+  chat::Acceptance::Refuse late_refusal(std::string ref) override;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -56,16 +60,11 @@ class WebSocketSession final : public chat::Connection,
   // enforced), and the
   // wait for the peer's close reply.
   boost::asio::awaitable<void> watchdog();
+  // Hands a text message to the client session and runs the step it asks for, if any.
   boost::asio::awaitable<void> handle(std::string_view text);
-  boost::asio::awaitable<std::optional<chat::ProtocolError>> post_private(
-      const chat::PrivateRequest& request, const std::string& ref);
-  chat::Acceptance::Refuse late_refusal(const std::string& ref);
-  boost::asio::awaitable<void> refresh_token(std::string token, std::string ref);
-  void reply(const chat::Frame& frame);
   // Answers a ping: the pong waits beside the queue, and a newer ping replaces it (RFC 6455
   // 5.5.3), so a ping flood costs one small frame per write.
   void queue_pong(std::string_view payload);
-  void refuse(const chat::ProtocolError& error, std::string_view ref);
   // Queues the close frame (dropping what is queued but not yet written) and starts the
   // bounded wait (the handshake timeout) for the peer's close. `then_fin`: stop sending after it
   // (protocol errors).
@@ -79,13 +78,11 @@ class WebSocketSession final : public chat::Connection,
 
   ServerContext& context_;
   boost::asio::ip::tcp::socket socket_;
-  chat::Participant participant_;
-  auth::Identity identity_;
+  auth::Identity identity_;  // as verified at the upgrade (the client session holds its expiry)
   std::string remote_;
   WsReader reader_;
-  // Whether the token's exp closes this connection (4001): NATTER_TOKEN_EXPIRY=enforce, or
-  // once it has sent refresh_token.
-  bool expiry_enforced_;
+  chat::ClientSession client_;  // what the messages mean
+  const chat::Participant& participant_ = client_.participant();
 
   std::vector<chat::Frame> queue_;  // [queue_head_, end) waits; the rest is being written
   std::size_t queue_head_ = 0;

@@ -26,6 +26,8 @@ class FramesOut final : public ChatMetrics {
   void fanned_out(Duration) override {}
   void committed(std::size_t, Duration, bool) override {}
   void commit_queue_depth(std::size_t) override {}
+  void message_in(InKind) override {}
+  void rate_limited() override {}
   std::size_t of(OutKind kind) const { return counts[static_cast<std::size_t>(kind)]; }
   std::array<std::size_t, kOutKinds> counts{};
 };

@@ -1,0 +1,108 @@
+// The client session: a parsed message to the hub or to a step, and the answers.
+#include "chat/client_session.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace natter::chat {
+
+namespace {
+InKind in_kind(const Request& request) {
+  if (std::holds_alternative<ChatRequest>(request)) return InKind::chat_message;
+  if (std::holds_alternative<PrivateRequest>(request)) return InKind::private_chat_message;
+  if (std::holds_alternative<PingRequest>(request)) return InKind::ping;
+  if (std::holds_alternative<PongRequest>(request)) return InKind::pong;
+  return InKind::refresh_token;
+}
+}  // namespace
+
+ClientSession::ClientSession(Hub& hub, const ProtocolLimits& limits, ChatMetrics& metrics,
+                             Link& link, Participant participant, SystemTime expires_at,
+                             bool expiry_enforced)
+    : hub_(hub),
+      limits_(limits),
+      metrics_(metrics),
+      link_(link),
+      participant_(std::move(participant)),
+      expires_at_(expires_at),
+      expiry_enforced_(expiry_enforced) {}
+
+void ClientSession::join(std::shared_ptr<Connection> connection, std::optional<std::int64_t> since,
+                         std::vector<ChatMessage> older, bool older_truncated) {
+  hub_.join(participant_, std::move(connection), since, std::move(older), older_truncated);
+}
+
+void ClientSession::leave() { hub_.leave(participant_); }
+
+ClientSession::Step ClientSession::handle(std::string_view text) {
+  auto parsed = parse_request(text, limits_);
+  if (parsed.error) {
+    metrics_.message_in(InKind::invalid);
+    refuse(*parsed.error, parsed.ref);
+    return {};
+  }
+  metrics_.message_in(in_kind(*parsed.request));
+  std::optional<ProtocolError> error;
+  if (auto* chat = std::get_if<ChatRequest>(&*parsed.request)) {
+    error = hub_.post(participant_, *chat, link_.late_refusal(parsed.ref));
+  } else if (auto* whisper = std::get_if<PrivateRequest>(&*parsed.request)) {
+    error = hub_.post(participant_, *whisper, link_.late_refusal(parsed.ref));
+    // Not seen since start: the user directory may know them.
+    if (error && error->code == ErrorCode::unknown_recipient) {
+      return LookUpRecipient{std::move(*whisper), std::move(parsed.ref), std::move(*error)};
+    }
+  } else if (std::holds_alternative<PingRequest>(*parsed.request)) {
+    metrics_.frames_out(OutKind::pong, 1);
+    link_.reply(encode_pong());
+  } else if (auto* refresh = std::get_if<RefreshTokenRequest>(&*parsed.request)) {
+    return CheckToken{std::move(refresh->token), std::move(parsed.ref)};
+  }
+  if (error) refuse(*error, parsed.ref);
+  return {};
+}
+
+void ClientSession::recipient_found(const LookUpRecipient& step,
+                                    const Result<std::optional<std::string>>& username) {
+  if (!username) {
+    refuse({ErrorCode::unavailable, "the store is unavailable", {}}, step.ref);
+    return;
+  }
+  if (!*username) {
+    refuse(step.unknown, step.ref);
+    return;
+  }
+  hub_.remember_user(step.request.recipient_id, **username);
+  if (auto error = hub_.post(participant_, step.request, link_.late_refusal(step.ref))) {
+    refuse(*error, step.ref);
+  }
+}
+
+bool ClientSession::token_checked(const CheckToken& step, const CheckedToken& checked) {
+  if (checked.refused) {
+    refuse({ErrorCode::invalid_message,
+            fmt::format("refresh token refused: {}", *checked.refused),
+            {}},
+           step.ref);
+    return false;
+  }
+  if (checked.subject != participant_.user_id) {
+    refuse({ErrorCode::token_subject_mismatch, "the new token is for another user", {}}, step.ref);
+    return false;
+  }
+  expires_at_ = checked.expires_at;
+  expiry_enforced_ = true;  // refreshed: held to its latest token in every mode
+  spdlog::debug("user={} conn={} refreshed its token", participant_.username,
+                participant_.connection_id);
+  return true;
+}
+
+void ClientSession::refuse(const ProtocolError& error, std::string_view ref) {
+  // One line per refused message: debug only, so a flood cannot flood the log.
+  spdlog::debug("user={} conn={} refused: {} ({})", participant_.username,
+                participant_.connection_id, to_string(error.code), error.message);
+  if (error.code == ErrorCode::rate_limited) metrics_.rate_limited();
+  metrics_.frames_out(OutKind::error, 1);
+  link_.reply(encode_error(error, ref));
+}
+
+}  // namespace natter::chat
