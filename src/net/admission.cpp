@@ -1,4 +1,5 @@
-// Admission: one store call for the ban and the directory, the caps, the history, the replay.
+// Admission as the upgrade waits for it: chat/admission.hpp's steps on a worker, the caps, the
+// replay's pacing, and each refusal as its HTTP answer.
 #include "net/admission.hpp"
 
 #include <fmt/format.h>
@@ -10,78 +11,21 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "chat/moderation.hpp"
-#include "common/limits.hpp"
+#include "chat/admission.hpp"
 #include "net/worker_call.hpp"
 
 namespace natter::net {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-namespace {
-
-struct StoredReplay {
-  std::vector<chat::ChatMessage> messages;  // oldest first
-  bool truncated = false;                   // older ones after `since` were left out
-};
-
-// The public messages after `since` that a reconnect replay needs from the store, the cache
-// holding those from `oldest_cached` (0: none) to `newest_cached`: read in pages, oldest first,
-// up to where the cache takes over. cacheIDs count up by one (gaps only where messages were
-// deleted), so starting at `max_replay` before the newest bounds the read.
-Result<StoredReplay> read_replay(chat::Store& store, std::int64_t since, std::int64_t oldest_cached,
-                                 std::int64_t newest_cached, std::size_t max_replay) {
-  constexpr auto kPage = static_cast<std::int64_t>(Limits::replay_page);
-  std::int64_t newest = newest_cached;
-  if (newest == 0) {
-    auto ids = store.stored_ids();
-    if (!ids) return ids.error();
-    newest = ids->max_public_cache_id;
-  }
-  StoredReplay replay;
-  const auto bound = static_cast<std::int64_t>(max_replay);
-  std::int64_t after = since;
-  if (newest - since > bound) {
-    after = newest - bound;
-    replay.truncated = true;
-  }
-  while (replay.messages.size() < max_replay) {
-    auto page = store.public_after(after, kPage);
-    if (!page) return page.error();
-    if (page->empty()) break;
-    after = page->back().cache_id;
-    replay.messages.insert(replay.messages.end(), std::make_move_iterator(page->begin()),
-                           std::make_move_iterator(page->end()));
-    if (static_cast<std::int64_t>(page->size()) < kPage) break;
-    if (oldest_cached != 0 && after >= oldest_cached - 1) break;
-  }
-  return replay;
-}
-
-// The ban, then (not banned) the user's directory entry, on a worker.
-struct Door {
-  std::optional<chat::BanRecord> ban;
-  bool recorded = true;  // the directory entry was written
-};
-
-}  // namespace
-
 asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& context,
                                                                const auth::Identity& identity,
                                                                std::optional<std::int64_t> since,
                                                                const RequestOrigin& origin) {
   const auto& limits = context.settings.limits;
-  auto door_query = [&context, &identity, seen = chat::now_micros()]() -> Result<Door> {
-    auto ban = context.moderation.active_ban(identity.subject);
-    if (!ban) return ban.error();
-    Door door{std::move(*ban)};
-    if (!door.ban) {
-      if (auto s = context.store.upsert_user(identity.subject, identity.username, seen); !s) {
-        spdlog::warn("store: could not record user {}: {}", identity.subject, s.error().message);
-        door.recorded = false;
-      }
-    }
-    return door;
+  auto door_query = [&context, &identity, seen = chat::now_micros()] {
+    return chat::pass_door(context.moderation, context.store, identity.subject, identity.username,
+                           seen);
   };
   auto door = co_await on_worker(context.workers, std::move(door_query));
   if (!door || !*door) {
@@ -109,14 +53,14 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
 
   // The user's private history, read from the store on their first connect since start (the
   // cache starts empty of it after a restart). A store failure only costs the replay.
-  if (!identity.subject.empty() && !context.cache.private_warm(identity.subject)) {
+  if (chat::needs_private_history(context.cache, identity.subject)) {
     auto history_query = [&context, id = identity.subject] {
       return context.store.recent_private(
           id, static_cast<std::int64_t>(context.settings.limits.private_replay));
     };
     auto stored = co_await on_worker(context.workers, std::move(history_query));
     if (stored && *stored) {
-      context.cache.warm_private(identity.subject, **stored);
+      chat::warm_private_history(context.cache, identity.subject, **stored);
     } else {
       spdlog::warn("store: could not read the private history of user={} id={}", identity.username,
                    identity.subject);
@@ -125,14 +69,8 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
 
   // A `since` from before what the cache holds: the rest comes from the store, paced.
   if (since) {
-    const auto oldest = context.hub.oldest_cached_public_id();
-    if (oldest == 0 || *since < oldest - 1) {
-      const auto newest = context.hub.newest_cached_public_id();
-      const auto span = static_cast<std::uint64_t>(
-          std::clamp<std::int64_t>(newest - *since, 1, limits.max_replay));
-      const auto pages =
-          static_cast<std::size_t>((span + Limits::replay_page - 1) / Limits::replay_page);
-      auto wait = context.replay_pacer.reserve(pages, limits.handshake_timeout);
+    if (auto read = chat::plan_replay(context.hub, *since, limits.max_replay)) {
+      auto wait = context.replay_pacer.reserve(read->pages, limits.handshake_timeout);
       if (!wait) {
         UpgradeRefusal busy{http::status::service_unavailable,
                             "unavailable",
@@ -148,9 +86,8 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
         asio::steady_timer pause(executor, *wait);
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       }
-      auto replay_query = [&context, since = *since, oldest, newest] {
-        return read_replay(context.store, since, oldest, newest,
-                           context.settings.limits.max_replay);
+      auto replay_query = [&context, read = *read] {
+        return chat::read_replay(context.store, read);
       };
       auto stored = co_await on_worker(context.workers, std::move(replay_query));
       if (stored && *stored) {
