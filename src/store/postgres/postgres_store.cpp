@@ -1,8 +1,6 @@
 // The PostgreSQL Store; see postgres_store.hpp. Times cross the wire as integer microseconds
 // (natter_ts / natter_us in the schema), every value is a bound parameter, and multi-statement
 // writes run in one transaction on one leased connection.
-#include "store/postgres/postgres_store.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -10,6 +8,7 @@
 #include "store/migrations.hpp"
 #include "store/postgres/connection_pool.hpp"
 #include "store/postgres/pg_connection.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/store_rules.hpp"
 
 namespace natter::store::postgres {
@@ -256,8 +255,6 @@ Result<std::vector<chat::Channel>> PostgresStore::channels() {
 
 Result<chat::Channel> PostgresStore::create_channel(const std::string& name,
                                                     const std::string& description) {
-  if (auto s = check_channel_name(name); !s) return s.error();
-  if (auto s = check_channel_description(description); !s) return s.error();
   return with_connection([&](Connection& c) -> Result<chat::Channel> {
     auto rows = c.exec_params(
         "INSERT INTO channels (name, description, sort_order) "
@@ -270,12 +267,6 @@ Result<chat::Channel> PostgresStore::create_channel(const std::string& name,
 }
 
 Status PostgresStore::update_channel(const chat::ChannelUpdate& update) {
-  if (update.name) {
-    if (auto s = check_channel_name(*update.name); !s) return s;
-  }
-  if (update.description) {
-    if (auto s = check_channel_description(*update.description); !s) return s;
-  }
   return with_connection([&](Connection& c) -> Status {
     Params params;
     if (update.name) {
@@ -344,9 +335,6 @@ Status PostgresStore::delete_channel(std::int64_t id, bool purge) {
 
 Result<std::vector<chat::Channel>> PostgresStore::seed_channels(
     const std::vector<std::string>& names) {
-  for (const auto& name : names) {
-    if (auto s = check_channel_name(name); !s) return s.error();
-  }
   auto seeded = with_connection([&](Connection& c) -> Status {
     return in_transaction(c, [&]() -> Status {
       if (auto s = status_of(c.exec("LOCK TABLE channels IN SHARE ROW EXCLUSIVE MODE")); !s) {
@@ -399,15 +387,13 @@ Result<std::optional<std::string>> PostgresStore::username_of(const std::string&
 
 Result<std::vector<chat::UserRecord>> PostgresStore::search_users(const std::string& fragment,
                                                                   std::int64_t limit) {
-  auto capped = page_limit(limit);
-  if (!capped) return capped.error();
   return with_connection([&](Connection& c) -> Result<std::vector<chat::UserRecord>> {
     auto rows = c.exec_params(
         "SELECT u.id, u.username, EXISTS (SELECT 1 FROM bans b WHERE b.banished_id = u.id "
         "AND NOT b.pardoned AND (b.\"end\" IS NULL OR b.\"end\" > natter_ts($1))) "
         "FROM users u WHERE strpos(lower(u.username), lower($2)) > 0 "
         "ORDER BY u.username = $2 DESC, u.username COLLATE \"C\", u.id COLLATE \"C\" LIMIT $3",
-        Params().add(to_micros(chat::now_micros())).add(fragment).add(*capped));
+        Params().add(to_micros(chat::now_micros())).add(fragment).add(limit));
     if (!rows) return rows.error();
     return collect<chat::UserRecord>(*rows, [](const Rows& rs, int r) {
       return chat::UserRecord{rs.text(r, 0), rs.text(r, 1), rs.boolean(r, 2)};
@@ -471,7 +457,6 @@ Result<chat::StoredIds> PostgresStore::stored_ids() {
 
 Result<std::vector<chat::ChatMessage>> PostgresStore::public_after(std::int64_t since,
                                                                    std::int64_t limit) {
-  if (auto s = check_count(limit); !s) return s.error();
   return with_connection([&](Connection& c) -> Result<std::vector<chat::ChatMessage>> {
     auto rows = c.exec_params(
         std::string(kMessageSelect) + "WHERE cache_id > $1 ORDER BY cache_id LIMIT $2",
@@ -483,7 +468,6 @@ Result<std::vector<chat::ChatMessage>> PostgresStore::public_after(std::int64_t 
 
 Result<std::vector<chat::PrivateMessage>> PostgresStore::recent_private(const std::string& user_id,
                                                                         std::int64_t limit) {
-  if (auto s = check_count(limit); !s) return s.error();
   return with_connection([&](Connection& c) -> Result<std::vector<chat::PrivateMessage>> {
     auto rows = c.exec_params(std::string(kPrivateSelect) +
                                   "WHERE owner_id = $1 OR recipient_id = $1 "
@@ -498,12 +482,10 @@ Result<std::vector<chat::PrivateMessage>> PostgresStore::recent_private(const st
 
 Result<chat::Page<chat::ChatMessage>> PostgresStore::search_messages(
     const chat::MessageQuery& query) {
-  auto plan = plan_search(query);
-  if (!plan) return plan.error();
-  if (plan->matches_nothing()) return chat::Page<chat::ChatMessage>{};
-  const auto& tokens = plan->tokens;
-  const bool by_keyword = plan->by_keyword;
-  const std::int64_t limit = plan->limit;
+  // Checked and capped by CheckedStore: a keyword reaching here has words.
+  const auto tokens = keyword_tokens(query.keyword);
+  const bool by_keyword = has_keyword(query.keyword);
+  const std::int64_t limit = query.limit;
 
   std::string sql = std::string(kMessageSelect) + "WHERE true";
   Params params;
@@ -633,9 +615,6 @@ Result<std::vector<chat::DayActivity>> PostgresStore::session_activity(const std
 // --- bans ------------------------------------------------------------------------------
 
 Result<chat::BanRecord> PostgresStore::ban(const chat::NewBan& ban) {
-  if (ban.duration_hours && *ban.duration_hours < 0) {
-    return Error{Error::Kind::invalid, "duration must not be negative"};
-  }
   const bool timed = ban.duration_hours && *ban.duration_hours > 0;
   Params params;
   params.add(ban.owner_id).add(ban.banished_id).add(ban.reason).add(to_micros(ban.start));
@@ -684,15 +663,12 @@ Result<std::optional<chat::BanRecord>> PostgresStore::active_ban(const std::stri
 
 Result<chat::Page<chat::BanRecord>> PostgresStore::ban_records(std::int64_t limit,
                                                                std::int64_t offset) {
-  auto capped = page_limit(limit);
-  if (!capped) return capped.error();
-  if (auto s = check_offset(offset); !s) return s.error();
   return with_connection([&](Connection& c) -> Result<chat::Page<chat::BanRecord>> {
     auto rows = c.exec_params(std::string(kBanSelect) + "ORDER BY b.id DESC LIMIT $1 OFFSET $2",
-                              Params().add(*capped + 1).add(offset));
+                              Params().add(limit + 1).add(offset));
     if (!rows) return rows.error();
     chat::Page<chat::BanRecord> page{collect<chat::BanRecord>(*rows, read_ban), false};
-    if (static_cast<std::int64_t>(page.items.size()) > *capped) {
+    if (static_cast<std::int64_t>(page.items.size()) > limit) {
       page.items.pop_back();
       page.has_more = true;
     }
@@ -703,7 +679,6 @@ Result<chat::Page<chat::BanRecord>> PostgresStore::ban_records(std::int64_t limi
 // --- settings --------------------------------------------------------------------------
 
 Result<chat::RateLimitRow> PostgresStore::rate_limit(const chat::RateLimitRow& seed) {
-  if (auto s = check_rate_limit(seed); !s) return s.error();
   return with_connection([&](Connection& c) -> Result<chat::RateLimitRow> {
     auto inserted = c.exec_params(
         "INSERT INTO rate_limiter (id, owner_id, message_limit, window_seconds) "
@@ -719,8 +694,6 @@ Result<chat::RateLimitRow> PostgresStore::rate_limit(const chat::RateLimitRow& s
 }
 
 Status PostgresStore::set_rate_limit(const chat::RateLimitRow& limit) {
-  if (auto s = check_rate_limit(limit); !s) return s;
-  if (limit.id != 1) return not_found("no rate limit with that id");
   return with_connection([&](Connection& c) -> Status {
     return status_of(c.exec_params(
         "INSERT INTO rate_limiter (id, owner_id, message_limit, window_seconds) "

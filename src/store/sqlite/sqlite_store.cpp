@@ -1,12 +1,11 @@
 // The SQLite Store; see sqlite_store.hpp. Every public call takes the mutex, then runs cached
 // statements; writes that touch several rows run in one BEGIN IMMEDIATE transaction.
-#include "store/sqlite/sqlite_store.hpp"
-
 #include <algorithm>
 #include <utility>
 
 #include "store/migrations.hpp"
 #include "store/sqlite/sqlite_handle.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store_rules.hpp"
 
 namespace natter::store::sqlite {
@@ -215,8 +214,6 @@ Result<std::vector<chat::Channel>> SqliteStore::channels() {
 
 Result<chat::Channel> SqliteStore::create_channel(const std::string& name,
                                                   const std::string& description) {
-  if (auto s = check_channel_name(name); !s) return s.error();
-  if (auto s = check_channel_description(description); !s) return s.error();
   std::lock_guard lock(mutex_);
   auto insert = cached(
       "INSERT INTO channels (name, description, sort_order) "
@@ -230,12 +227,6 @@ Result<chat::Channel> SqliteStore::create_channel(const std::string& name,
 }
 
 Status SqliteStore::update_channel(const chat::ChannelUpdate& update) {
-  if (update.name) {
-    if (auto s = check_channel_name(*update.name); !s) return s;
-  }
-  if (update.description) {
-    if (auto s = check_channel_description(*update.description); !s) return s;
-  }
   std::lock_guard lock(mutex_);
   auto statement = cached(
       "UPDATE channels SET name = coalesce(?1, name), description = coalesce(?2, description) "
@@ -312,9 +303,6 @@ Status SqliteStore::delete_channel(std::int64_t id, bool purge) {
 
 Result<std::vector<chat::Channel>> SqliteStore::seed_channels(
     const std::vector<std::string>& names) {
-  for (const auto& name : names) {
-    if (auto s = check_channel_name(name); !s) return s.error();
-  }
   std::lock_guard lock(mutex_);
   auto seeded = in_transaction([&]() -> Status {
     auto count = cached("SELECT count(*) FROM channels");
@@ -365,8 +353,6 @@ Result<std::optional<std::string>> SqliteStore::username_of(const std::string& i
 
 Result<std::vector<chat::UserRecord>> SqliteStore::search_users(const std::string& fragment,
                                                                 std::int64_t limit) {
-  auto capped = page_limit(limit);
-  if (!capped) return capped.error();
   std::lock_guard lock(mutex_);
   auto statement = cached(
       "SELECT u.id, u.username, EXISTS (SELECT 1 FROM bans b WHERE b.banished_id = u.id "
@@ -374,7 +360,7 @@ Result<std::vector<chat::UserRecord>> SqliteStore::search_users(const std::strin
       "FROM users u WHERE instr(lower(u.username), lower(?2)) > 0 "
       "ORDER BY u.username = ?2 DESC, u.username, u.id LIMIT ?3");
   if (!statement) return statement.error();
-  statement->bind(1, to_micros(chat::now_micros())).bind(2, fragment).bind(3, *capped);
+  statement->bind(1, to_micros(chat::now_micros())).bind(2, fragment).bind(3, limit);
   return collect<chat::UserRecord>(*statement, [](const Statement& row) {
     return chat::UserRecord{row.text(0), row.text(1), row.int64(2) != 0};
   });
@@ -451,7 +437,6 @@ Result<chat::StoredIds> SqliteStore::stored_ids() {
 
 Result<std::vector<chat::ChatMessage>> SqliteStore::public_after(std::int64_t since,
                                                                  std::int64_t limit) {
-  if (auto s = check_count(limit); !s) return s.error();
   std::lock_guard lock(mutex_);
   auto statement = cached(
       "SELECT id, cache_id, owner_id, username, channel, message, authored_at "
@@ -463,7 +448,6 @@ Result<std::vector<chat::ChatMessage>> SqliteStore::public_after(std::int64_t si
 
 Result<std::vector<chat::PrivateMessage>> SqliteStore::recent_private(const std::string& user_id,
                                                                       std::int64_t limit) {
-  if (auto s = check_count(limit); !s) return s.error();
   std::lock_guard lock(mutex_);
   auto statement = cached(
       "SELECT id, cache_id, owner_id, username, recipient_id, recipient, message, authored_at "
@@ -478,12 +462,10 @@ Result<std::vector<chat::PrivateMessage>> SqliteStore::recent_private(const std:
 
 Result<chat::Page<chat::ChatMessage>> SqliteStore::search_messages(
     const chat::MessageQuery& query) {
-  auto plan = plan_search(query);
-  if (!plan) return plan.error();
-  if (plan->matches_nothing()) return chat::Page<chat::ChatMessage>{};
-  const auto& tokens = plan->tokens;
-  const bool by_keyword = plan->by_keyword;
-  const std::int64_t limit = plan->limit;
+  // Checked and capped by CheckedStore: a keyword reaching here has words.
+  const auto tokens = keyword_tokens(query.keyword);
+  const bool by_keyword = has_keyword(query.keyword);
+  const std::int64_t limit = query.limit;
 
   std::string sql = "SELECT ";
   sql += kMessageColumns;
@@ -615,9 +597,6 @@ Result<chat::BanRecord> SqliteStore::ban_by_id(std::int64_t id) {
 }
 
 Result<chat::BanRecord> SqliteStore::ban(const chat::NewBan& ban) {
-  if (ban.duration_hours && *ban.duration_hours < 0) {
-    return Error{Error::Kind::invalid, "duration must not be negative"};
-  }
   const bool timed = ban.duration_hours && *ban.duration_hours > 0;
   std::lock_guard lock(mutex_);
   auto insert = cached(
@@ -665,17 +644,14 @@ Result<std::optional<chat::BanRecord>> SqliteStore::active_ban(const std::string
 
 Result<chat::Page<chat::BanRecord>> SqliteStore::ban_records(std::int64_t limit,
                                                              std::int64_t offset) {
-  auto capped = page_limit(limit);
-  if (!capped) return capped.error();
-  if (auto s = check_offset(offset); !s) return s.error();
   std::lock_guard lock(mutex_);
   auto statement = cached(NATTER_BAN_SELECT "ORDER BY b.id DESC LIMIT ? OFFSET ?");
   if (!statement) return statement.error();
-  statement->bind(1, *capped + 1).bind(2, offset);
+  statement->bind(1, limit + 1).bind(2, offset);
   auto rows = collect<chat::BanRecord>(*statement, read_ban);
   if (!rows) return rows.error();
   chat::Page<chat::BanRecord> page{std::move(*rows), false};
-  if (static_cast<std::int64_t>(page.items.size()) > *capped) {
+  if (static_cast<std::int64_t>(page.items.size()) > limit) {
     page.items.pop_back();
     page.has_more = true;
   }
@@ -685,7 +661,6 @@ Result<chat::Page<chat::BanRecord>> SqliteStore::ban_records(std::int64_t limit,
 // --- settings --------------------------------------------------------------------------
 
 Result<chat::RateLimitRow> SqliteStore::rate_limit(const chat::RateLimitRow& seed) {
-  if (auto s = check_rate_limit(seed); !s) return s.error();
   std::lock_guard lock(mutex_);
   auto insert = cached(
       "INSERT INTO rate_limiter (id, owner_id, message_limit, window_seconds) "
@@ -702,8 +677,6 @@ Result<chat::RateLimitRow> SqliteStore::rate_limit(const chat::RateLimitRow& see
 }
 
 Status SqliteStore::set_rate_limit(const chat::RateLimitRow& limit) {
-  if (auto s = check_rate_limit(limit); !s) return s;
-  if (limit.id != 1) return not_found("no rate limit with that id");
   std::lock_guard lock(mutex_);
   auto upsert = cached(
       "INSERT INTO rate_limiter (id, owner_id, message_limit, window_seconds) "

@@ -10,6 +10,7 @@
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "chat/embedded_acceptance.hpp"
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
@@ -93,7 +94,7 @@ class HubTest : public ::testing::Test {
     shards.run();
   }
 
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   cache::MemoryMessageCache cache;
   cache::MemoryRateLimiter limiter;
   EmbeddedAcceptance acceptance;
