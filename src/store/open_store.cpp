@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -13,10 +14,15 @@ namespace {
 constexpr std::string_view kAccepted =
     "expected postgres://..., postgresql://..., sqlite:PATH, sqlite::memory: or memory:";
 
+// Every backend is reached through CheckedStore, which applies the argument rules once.
+std::unique_ptr<chat::Store> checked(std::unique_ptr<chat::Store> backend) {
+  return std::make_unique<CheckedStore>(std::move(backend));
+}
+
 template <typename Store>
 Result<std::unique_ptr<chat::Store>> upcast(Result<std::unique_ptr<Store>> opened) {
   if (!opened) return opened.error();
-  return std::unique_ptr<chat::Store>(std::move(*opened));
+  return checked(std::move(*opened));
 }
 
 }  // namespace
@@ -26,7 +32,7 @@ Result<std::unique_ptr<chat::Store>> open_store(const std::string& url) {
   if (text.empty()) {
     return Error{Error::Kind::invalid, "database URL is empty (" + std::string(kAccepted) + ")"};
   }
-  if (text == "memory:") return std::unique_ptr<chat::Store>(std::make_unique<MemoryStore>());
+  if (text == "memory:") return checked(std::make_unique<MemoryStore>());
   if (text.starts_with("postgres://") || text.starts_with("postgresql://")) {
     return upcast(postgres::PostgresStore::open(url));
   }

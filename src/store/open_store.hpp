@@ -1,6 +1,7 @@
 // Opens the Store a database URL names: postgres:// or postgresql:// (PostgreSQL),
 // sqlite:PATH or sqlite::memory: (SQLite), memory: (in-process, nothing kept), with its
-// migrations applied. The only door main.cpp needs into store/; it hides which databases exist.
+// migrations applied, behind CheckedStore (checked_store.hpp). The only door main.cpp needs into
+// store/; it hides which databases exist.
 #pragma once
 
 #include <memory>

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "cache/valkey/flusher.hpp"
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/open_store.hpp"
 #include "valkey_support.hpp"
@@ -193,7 +194,7 @@ void expect_once(const std::map<std::int64_t, int>& counts, std::int64_t expecte
 }
 
 TEST_F(ValkeyFlusher, StoresEveryMessageOnceAndEmptiesTheQueue) {
-  store::MemoryStore memory;
+  store::CheckedStore memory{std::make_unique<store::MemoryStore>()};
   RecordingStore store(memory);
   produce(1000);  // 1000 public, 250 private
   ASSERT_EQ(queued(), 1250);
@@ -234,7 +235,7 @@ TEST_F(ValkeyFlusher, StoresEveryMessageOnceAndEmptiesTheQueue) {
 }
 
 TEST_F(ValkeyFlusher, TwoFlushersNeverStoreAMessageTwice) {
-  store::MemoryStore memory;
+  store::CheckedStore memory{std::make_unique<store::MemoryStore>()};
   RecordingStore store(memory);
   Flusher first(settings("first", 50), store);
   Flusher second(settings("second", 50), store);
@@ -254,7 +255,7 @@ TEST_F(ValkeyFlusher, TwoFlushersNeverStoreAMessageTwice) {
 }
 
 TEST_F(ValkeyFlusher, TheOtherTakesOverWhenOneStops) {
-  store::MemoryStore memory;
+  store::CheckedStore memory{std::make_unique<store::MemoryStore>()};
   RecordingStore store(memory);
   Flusher first(settings("first", 50), store);
   first.start();
@@ -274,7 +275,7 @@ TEST_F(ValkeyFlusher, TheOtherTakesOverWhenOneStops) {
 }
 
 TEST_F(ValkeyFlusher, AFailingStoreKeepsTheQueue) {
-  store::MemoryStore memory;
+  store::CheckedStore memory{std::make_unique<store::MemoryStore>()};
   RecordingStore store(memory);
   produce(40);
   const auto before = queue();
@@ -297,7 +298,7 @@ TEST_F(ValkeyFlusher, AFailingStoreKeepsTheQueue) {
 }
 
 TEST_F(ValkeyFlusher, StopFlushesWhatIsLeft) {
-  store::MemoryStore memory;
+  store::CheckedStore memory{std::make_unique<store::MemoryStore>()};
   RecordingStore store(memory);
   auto s = settings("one", 30);
   s.interval = 60000ms;  // never on its own after the first look
@@ -316,7 +317,7 @@ TEST_F(ValkeyFlusher, StopFlushesWhatIsLeft) {
 }
 
 TEST_F(ValkeyFlusher, AMalformedEntryDoesNotBlockTheQueue) {
-  store::MemoryStore memory;
+  store::CheckedStore memory{std::make_unique<store::MemoryStore>()};
   RecordingStore store(memory);
   produce(5, 0);
   must_call(redis(), {"RPUSH", "natter:flush", "not an event"});

@@ -40,8 +40,6 @@ Result<std::vector<chat::Channel>> MemoryStore::channels() {
 
 Result<chat::Channel> MemoryStore::create_channel(const std::string& name,
                                                   const std::string& description) {
-  if (auto s = check_channel_name(name); !s) return s.error();
-  if (auto s = check_channel_description(description); !s) return s.error();
   std::lock_guard lock(mutex_);
   if (name_taken(name, 0)) return conflict("channel name already exists");
   chat::Channel channel{next_channel_id_++, name, description,
@@ -51,12 +49,6 @@ Result<chat::Channel> MemoryStore::create_channel(const std::string& name,
 }
 
 Status MemoryStore::update_channel(const chat::ChannelUpdate& update) {
-  if (update.name) {
-    if (auto s = check_channel_name(*update.name); !s) return s;
-  }
-  if (update.description) {
-    if (auto s = check_channel_description(*update.description); !s) return s;
-  }
   std::lock_guard lock(mutex_);
   auto it = find_channel(update.id);
   if (it == channels_.end()) return not_found("no channel with that id");
@@ -97,9 +89,6 @@ Status MemoryStore::delete_channel(std::int64_t id, bool purge) {
 
 Result<std::vector<chat::Channel>> MemoryStore::seed_channels(
     const std::vector<std::string>& names) {
-  for (const auto& name : names) {
-    if (auto s = check_channel_name(name); !s) return s.error();
-  }
   std::lock_guard lock(mutex_);
   if (channels_.empty()) {
     for (const auto& name : names) {
@@ -132,8 +121,6 @@ Result<std::optional<std::string>> MemoryStore::username_of(const std::string& i
 
 Result<std::vector<chat::UserRecord>> MemoryStore::search_users(const std::string& fragment,
                                                                 std::int64_t limit) {
-  auto capped = page_limit(limit);
-  if (!capped) return capped.error();
   const auto now = chat::now_micros();
   const std::string needle = ascii_lower(fragment);
   std::lock_guard lock(mutex_);
@@ -146,7 +133,7 @@ Result<std::vector<chat::UserRecord>> MemoryStore::search_users(const std::strin
     const bool a_exact = a.username == fragment, b_exact = b.username == fragment;
     return std::tie(b_exact, a.username, a.id) < std::tie(a_exact, b.username, b.id);
   });
-  if (static_cast<std::int64_t>(found.size()) > *capped) found.resize(*capped);
+  if (static_cast<std::int64_t>(found.size()) > limit) found.resize(limit);
   return found;
 }
 
@@ -184,7 +171,6 @@ Result<chat::StoredIds> MemoryStore::stored_ids() {
 
 Result<std::vector<chat::ChatMessage>> MemoryStore::public_after(std::int64_t since,
                                                                  std::int64_t limit) {
-  if (auto s = check_count(limit); !s) return s.error();
   std::lock_guard lock(mutex_);
   std::vector<chat::ChatMessage> out;
   for (auto it = public_.upper_bound(since);
@@ -196,7 +182,6 @@ Result<std::vector<chat::ChatMessage>> MemoryStore::public_after(std::int64_t si
 
 Result<std::vector<chat::PrivateMessage>> MemoryStore::recent_private(const std::string& user_id,
                                                                       std::int64_t limit) {
-  if (auto s = check_count(limit); !s) return s.error();
   std::lock_guard lock(mutex_);
   std::vector<chat::PrivateMessage> out;
   for (auto it = private_.rbegin();
@@ -211,12 +196,10 @@ Result<std::vector<chat::PrivateMessage>> MemoryStore::recent_private(const std:
 
 Result<chat::Page<chat::ChatMessage>> MemoryStore::search_messages(
     const chat::MessageQuery& query) {
-  auto plan = plan_search(query);
-  if (!plan) return plan.error();
-  if (plan->matches_nothing()) return chat::Page<chat::ChatMessage>{};
-  const auto& tokens = plan->tokens;
-  const bool by_keyword = plan->by_keyword;
-  const std::int64_t limit = plan->limit;
+  // Checked and capped by CheckedStore: a keyword reaching here has words.
+  const auto tokens = keyword_tokens(query.keyword);
+  const bool by_keyword = has_keyword(query.keyword);
+  const std::int64_t limit = query.limit;
   std::lock_guard lock(mutex_);
   chat::Page<chat::ChatMessage> page;
   std::int64_t skipped = 0;
@@ -317,9 +300,6 @@ Result<std::vector<chat::DayActivity>> MemoryStore::session_activity(const std::
 }
 
 Result<chat::BanRecord> MemoryStore::ban(const chat::NewBan& ban) {
-  if (ban.duration_hours && *ban.duration_hours < 0) {
-    return Error{Error::Kind::invalid, "duration must not be negative"};
-  }
   std::lock_guard lock(mutex_);
   chat::BanRecord record;
   record.id = next_ban_id_++;
@@ -351,9 +331,6 @@ Result<std::optional<chat::BanRecord>> MemoryStore::active_ban(const std::string
 
 Result<chat::Page<chat::BanRecord>> MemoryStore::ban_records(std::int64_t limit,
                                                              std::int64_t offset) {
-  auto capped = page_limit(limit);
-  if (!capped) return capped.error();
-  if (auto s = check_offset(offset); !s) return s.error();
   std::lock_guard lock(mutex_);
   chat::Page<chat::BanRecord> page;
   std::int64_t skipped = 0;
@@ -362,7 +339,7 @@ Result<chat::Page<chat::BanRecord>> MemoryStore::ban_records(std::int64_t limit,
       ++skipped;
       continue;
     }
-    if (static_cast<std::int64_t>(page.items.size()) == *capped) {
+    if (static_cast<std::int64_t>(page.items.size()) == limit) {
       page.has_more = true;
       break;
     }
@@ -374,7 +351,6 @@ Result<chat::Page<chat::BanRecord>> MemoryStore::ban_records(std::int64_t limit,
 Result<chat::RateLimitRow> MemoryStore::rate_limit(const chat::RateLimitRow& seed) {
   std::lock_guard lock(mutex_);
   if (!rate_limit_) {
-    if (auto s = check_rate_limit(seed); !s) return s.error();
     rate_limit_ = seed;
     rate_limit_->id = 1;
   }
@@ -382,8 +358,6 @@ Result<chat::RateLimitRow> MemoryStore::rate_limit(const chat::RateLimitRow& see
 }
 
 Status MemoryStore::set_rate_limit(const chat::RateLimitRow& limit) {
-  if (auto s = check_rate_limit(limit); !s) return s;
-  if (limit.id != 1) return not_found("no rate limit with that id");
   std::lock_guard lock(mutex_);
   rate_limit_ = limit;
   return ok_status();

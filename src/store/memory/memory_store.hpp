@@ -1,6 +1,7 @@
 // The in-memory Store: the same behaviour as the SQLite and PostgreSQL stores, nothing durable.
 // For tests and throwaway runs. Keyword search is a case-insensitive substring match of every
-// keyword token. Knows nothing of any database.
+// keyword token. Reached through store::CheckedStore (arguments arrive checked). Knows nothing of
+// any database.
 #pragma once
 
 #include <map>

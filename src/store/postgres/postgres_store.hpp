@@ -1,6 +1,7 @@
 // The production Store: PostgreSQL through libpq, a small connection pool, tsvector + GIN for
 // keyword search. Migrations run under an advisory lock so several instances may start at once.
-// Callers see only chat::Store; nothing here leaks libpq types.
+// Callers see only chat::Store, through store::CheckedStore (arguments arrive checked); nothing
+// here leaks libpq types. The calls are defined one file per concern (postgres_<concern>.cpp).
 #pragma once
 
 #include <cstddef>

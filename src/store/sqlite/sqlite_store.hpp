@@ -1,6 +1,7 @@
 // The embedded Store: one SQLite file in WAL mode (synchronous=NORMAL, so a commit is one WAL
 // append), FTS5 for keyword search. One connection behind a mutex, prepared statements cached.
-// Callers see only chat::Store; nothing here leaks sqlite3 types.
+// Callers see only chat::Store, through store::CheckedStore (arguments arrive checked); nothing
+// here leaks sqlite3 types. The calls are defined one file per concern (sqlite_<concern>.cpp).
 #pragma once
 
 #include <memory>

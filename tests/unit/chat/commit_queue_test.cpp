@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
@@ -32,7 +33,7 @@ struct Delivered {
 };
 
 TEST(CommitQueue, DeliversOnlyWhatIsStoredInOrder) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   CommitQueue queue(store, 1000);
   Delivered delivered;
   queue.start([&](const std::vector<Accepted>& batch) { delivered.add(batch); });
@@ -70,7 +71,7 @@ TEST(CommitQueue, DeliversOnlyWhatIsStoredInOrder) {
 }
 
 TEST(CommitQueue, RefusesPastItsBacklogAndCommitsEverythingOnStop) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   CommitQueue queue(store, 3);
   // Not started: nothing drains, so the fourth message is refused.
   for (std::int64_t id = 1; id <= 3; ++id) EXPECT_TRUE(queue.enqueue(public_message(id, "x"), {}));

@@ -11,6 +11,7 @@
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "chat/embedded_acceptance.hpp"
 #include "chat/hub_fixture.hpp"
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
@@ -42,7 +43,7 @@ class HubTest : public ::testing::Test {
     shards.run();
   }
 
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   cache::MemoryMessageCache cache;
   cache::MemoryRateLimiter limiter;
   EmbeddedAcceptance acceptance;

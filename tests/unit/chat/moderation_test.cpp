@@ -7,6 +7,7 @@
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "chat/embedded_acceptance.hpp"
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
@@ -29,7 +30,7 @@ TEST(Moderation, BanDisconnectsAtOnceAndPardonLetsBackIn) {
       f();
     }
   };
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   cache::MemoryMessageCache cache;
   cache::MemoryRateLimiter limiter({10, 60});
   EmbeddedAcceptance acceptance(limiter, cache, store, 100);
