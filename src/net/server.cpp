@@ -50,8 +50,8 @@ std::vector<asio::io_context*> Shards::contexts() {
   return out;
 }
 
-Server::Server(ServerContext& context, Shards& shards)
-    : context_(context), shards_(shards), acceptor_(shards.context(0)) {
+Server::Server(ServerContext& context, Shards& shards, HttpRoutes& routes)
+    : context_(context), shards_(shards), routes_(routes), acceptor_(shards.context(0)) {
   if (context.settings.metrics_listen) {
     metrics_listener_ = std::make_unique<MetricsListener>(shards.context(0), context.metrics);
   }
@@ -85,25 +85,25 @@ std::optional<tcp::endpoint> Server::metrics_endpoint() const {
 void Server::accept_next() {
   const std::size_t shard = next_shard_;
   next_shard_ = (next_shard_ + 1) % shards_.size();
-  acceptor_.async_accept(
-      shards_.context(shard), [this, shard](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (!ec) {
-          socket.set_option(tcp::no_delay(true), ec);
-          auto& ioc = shards_.context(shard);
-          asio::co_spawn(ioc, serve_http(context_, shard, std::move(socket)), asio::detached);
-        } else {
-          spdlog::warn("accept failed: {}", ec.message());
-          if (ec == asio::error::no_descriptors) {
-            // Out of file descriptors: back off briefly instead of spinning.
-            auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
-                                                              std::chrono::milliseconds(100));
-            timer->async_wait([this, timer](auto) { accept_next(); });
-            return;
-          }
-        }
-        accept_next();
-      });
+  acceptor_.async_accept(shards_.context(shard), [this, shard](boost::system::error_code ec,
+                                                               tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      auto& ioc = shards_.context(shard);
+      asio::co_spawn(ioc, serve_http(context_, routes_, shard, std::move(socket)), asio::detached);
+    } else {
+      spdlog::warn("accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors) {
+        // Out of file descriptors: back off briefly instead of spinning.
+        auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
+                                                          std::chrono::milliseconds(100));
+        timer->async_wait([this, timer](auto) { accept_next(); });
+        return;
+      }
+    }
+    accept_next();
+  });
 }
 
 int Server::run() {

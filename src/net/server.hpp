@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "chat/shard.hpp"
+#include "net/http_routes.hpp"
 #include "net/metrics_endpoint.hpp"
 #include "net/server_context.hpp"
 
@@ -38,7 +39,8 @@ class Shards {
 
 class Server {
  public:
-  Server(ServerContext& context, Shards& shards);
+  // `routes` (the REST API, which holds the context) is offered every plain HTTP request.
+  Server(ServerContext& context, Shards& shards, HttpRoutes& routes);
   // Binds the listeners; throws with a clear message when an address is unusable.
   void bind();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
@@ -61,6 +63,7 @@ class Server {
 
   ServerContext& context_;
   Shards& shards_;
+  HttpRoutes& routes_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::size_t next_shard_ = 0;
   std::unique_ptr<MetricsListener> metrics_listener_;  // with NATTER_METRICS_LISTEN only

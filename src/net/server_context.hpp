@@ -1,6 +1,6 @@
 // What every HTTP and WebSocket session shares: settings, the hub and its shards, the token
-// verifier and the key source, the shutdown state. Built once by main; sessions hold a
-// reference to it, never a copy.
+// verifier and the key source, the shutdown state. Built once by main, whole (designated
+// initializers); sessions hold a reference to it, never a copy.
 #pragma once
 
 #include <atomic>
@@ -23,7 +23,6 @@
 #include "metrics/metrics.hpp"
 #include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
-#include "net/http_routes.hpp"
 #include "net/replay_pacer.hpp"
 #include "web/static_files.hpp"
 
@@ -49,7 +48,6 @@ struct ServerContext {
   chat::Bus* bus = nullptr;               // with Valkey: the other instances
   std::function<bool()> cache_ready;      // with Valkey: connected and subscribed
   const web::StaticFiles* web = nullptr;  // the browser app; null when NATTER_WEB=false
-  HttpRoutes* routes = nullptr;           // the REST API, offered every plain HTTP request
 
   ConnectionCounter connections;  // open WebSocket connections per user and per address
   // Store pages (500 messages) read for replays: 20 a second, one whole NATTER_MAX_REPLAY
