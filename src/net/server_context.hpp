@@ -24,6 +24,7 @@
 #include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
 #include "net/replay_pacer.hpp"
+#include "net/session_count.hpp"
 #include "web/static_files.hpp"
 
 namespace natter::net {
@@ -54,7 +55,7 @@ struct ServerContext {
   // (5000 = 10 pages) at once, so the store keeps room for live traffic.
   ReplayPacer replay_pacer{20, 10};
   std::atomic<std::uint64_t> next_connection_id{1};
-  std::atomic<std::size_t> websocket_sessions{0};
+  SessionCount websocket_sessions;  // a graceful shutdown waits for it to reach zero
   std::atomic<std::uint64_t> websocket_sessions_ended{0};  // ever (the memory trimmer reads it)
   std::atomic<bool> shutting_down{false};
 };
