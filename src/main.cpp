@@ -26,6 +26,7 @@
 #include "chat/embedded_acceptance.hpp"
 #include "chat/hub.hpp"
 #include "chat/moderation.hpp"
+#include "chat/start_state.hpp"
 #include "common/limits.hpp"
 #include "common/logging.hpp"
 #include "common/worker_pool.hpp"
@@ -84,36 +85,18 @@ int run(const natter::config::Settings& settings) {
     throw std::runtime_error("NATTER_DATABASE_URL: " + opened.error().message);
   }
   chat::Store& store = **opened;
-  auto channels = store.seed_channels(settings.channels);
-  auto rate = store.rate_limit(
-      chat::RateLimitRow{1, "", settings.rate_limit_messages, settings.rate_limit_window_seconds});
-  auto identity = store.server_identity(settings.server_name);
-  auto ids = store.stored_ids();
-  if (!channels || !rate || !identity || !ids) {
-    throw std::runtime_error("store: cannot read the initial state: " +
-                             (!channels   ? channels.error()
-                              : !rate     ? rate.error()
-                              : !identity ? identity.error()
-                                          : ids.error())
-                                 .message);
-  }
-  // One instance: every open session was left by a crash. With Valkey, other instances may be
-  // running: a dead instance's sessions are closed when its heartbeat expires.
-  if (settings.valkey_url.empty()) {
-    if (auto closed = store.close_open_sessions(chat::now_micros()); !closed) {
-      spdlog::warn("store: could not close sessions left open: {}", closed.error().message);
-    }
-  }
+  const chat::RateLimit rate_seed{settings.rate_limit_messages, settings.rate_limit_window_seconds};
+  const auto start = chat::read_start_state(
+      store, chat::StartSettings{.channels = settings.channels,
+                                 .rate_limit_seed = rate_seed,
+                                 .server_name = settings.server_name,
+                                 .single_instance = settings.valkey_url.empty()});
 
-  constexpr auto kReplay = static_cast<std::int64_t>(Limits::public_replay);
   cache::MemoryMessageCache message_cache(
       cache::MemoryCacheLimits{.recent_private_per_user = settings.limits.private_replay},
-      ids->max_public_cache_id, ids->max_private_cache_id);
-  if (auto recent = store.public_after(
-          std::max<std::int64_t>(0, ids->max_public_cache_id - kReplay), kReplay)) {
-    for (const auto& m : *recent) message_cache.remember_public(m);
-  }
-  cache::MemoryRateLimiter limiter(chat::RateLimit{rate->message_limit, rate->window_seconds});
+      start.ids.max_public_cache_id, start.ids.max_private_cache_id);
+  message_cache.refill(store);
+  cache::MemoryRateLimiter limiter(start.rate_limit);
 
   const std::size_t threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -129,14 +112,9 @@ int run(const natter::config::Settings& settings) {
     std::string why;
     auto address = cache::parse_valkey_url(settings.valkey_url, why);
     bus = std::make_unique<cache::ValkeyBus>(cache::ValkeyBusSettings{
-        *address, instance, settings.presence_timeout, settings.valkey_pipeline,
-        chat::RateLimit{rate->message_limit, rate->window_seconds}, ids->max_public_cache_id,
-        ids->max_private_cache_id,
-        [&store]() -> std::optional<chat::RateLimit> {
-          auto row = store.rate_limit(chat::RateLimitRow{1, "", 10, 60});
-          if (!row) return std::nullopt;
-          return chat::RateLimit{row->message_limit, row->window_seconds};
-        },
+        *address, instance, settings.presence_timeout, settings.valkey_pipeline, start.rate_limit,
+        start.ids.max_public_cache_id, start.ids.max_private_cache_id,
+        chat::rate_limit_reader(store, rate_seed),
         [&store, &workers](const std::string& gone) {
           workers.submit([&store, gone] {
             if (auto closed = store.close_open_sessions(chat::now_micros(), gone); !closed) {
@@ -153,7 +131,7 @@ int run(const natter::config::Settings& settings) {
                                                });
   }
   chat::Acceptance& acceptance = bus ? static_cast<chat::Acceptance&>(*bus) : embedded;
-  chat::Hub hub(chat::HubSettings{.max_replay = settings.limits.max_replay}, *channels,
+  chat::Hub hub(chat::HubSettings{.max_replay = settings.limits.max_replay}, start.channels,
                 message_cache, acceptance, shards.hub_shards(), metrics, bus.get());
   if (bus) {
     if (!bus->start(hub, limiter, message_cache, std::chrono::seconds(10))) {
@@ -166,18 +144,6 @@ int run(const natter::config::Settings& settings) {
     embedded.start(hub);
   }
   chat::Moderation moderation(store, hub);
-
-  net::ServerContext context{
-      settings,     {},       hub,   verifier, jwks.get(), dev_signer ? &*dev_signer : nullptr,
-      identity->id, instance, store, workers,  moderation, message_cache,
-      limiter,      metrics};
-  context.protocol_limits.max_message_bytes = settings.limits.max_message_bytes;
-  context.keys = keys.get();
-  context.trusted_proxies = net::TrustedProxies(settings.trusted_proxies);
-  if (bus) {
-    context.bus = bus.get();
-    context.cache_ready = [&bus] { return bus->healthy(); };
-  }
 
   std::optional<web::StaticFiles> web_app;
   if (settings.web) {
@@ -193,16 +159,36 @@ int run(const natter::config::Settings& settings) {
       web_app.emplace(web::embedded_assets(), std::move(policy));
       if (!web_app->has_index()) spdlog::info("web app: none built into this binary");
     }
-    context.web = &*web_app;
   }
 
+  net::ServerContext context{
+      .settings = settings,
+      .protocol_limits = {.max_message_bytes = settings.limits.max_message_bytes},
+      .hub = hub,
+      .verifier = verifier,
+      .jwks = jwks.get(),
+      .dev_signer = dev_signer ? &*dev_signer : nullptr,
+      .server_id = start.identity.id,
+      .instance_id = instance,
+      .store = store,
+      .workers = workers,
+      .moderation = moderation,
+      .cache = message_cache,
+      .limiter = limiter,
+      .metrics = metrics,
+      .keys = keys.get(),
+      .trusted_proxies = net::TrustedProxies(settings.trusted_proxies),
+      .bus = bus.get(),
+      .cache_ready = bus ? std::function<bool()>([&bus] { return bus->healthy(); }) : nullptr,
+      .web = web_app ? &*web_app : nullptr,
+  };
+
   api::RestApi rest(context);
-  context.routes = &rest;
   api::AnalyticsFeed analytics(context, shards.context(0));
   analytics.start();
   if (settings.api_insecure) api::warn_while_insecure(shards.context(0));
 
-  net::Server server(context, shards);
+  net::Server server(context, shards, rest);
   server.on_hangup([&jwks] {
     if (jwks) jwks->reload();
   });

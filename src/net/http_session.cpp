@@ -311,7 +311,7 @@ Response route(const ServerContext& context, const Request& request, const Reque
 
 }  // namespace
 
-asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
+asio::awaitable<void> serve_http(ServerContext& context, HttpRoutes& routes, std::size_t shard,
                                  asio::ip::tcp::socket socket) {
   beast::error_code ignored;
   const auto endpoint = socket.remote_endpoint(ignored);
@@ -368,8 +368,8 @@ asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
     if (path == "/readyz") {
       auto ready = co_await readiness(context, request);
       api_response = std::move(ready);
-    } else if (context.routes) {
-      auto served = co_await context.routes->serve(request);
+    } else {
+      auto served = co_await routes.serve(request);
       api_response = std::move(served);
     }
     Response res = api_response ? std::move(*api_response) : route(context, request, origin);

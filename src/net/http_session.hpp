@@ -7,11 +7,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
 
+#include "net/http_routes.hpp"
 #include "net/server_context.hpp"
 
 namespace natter::net {
 
-boost::asio::awaitable<void> serve_http(ServerContext& context, std::size_t shard,
-                                        boost::asio::ip::tcp::socket socket);
+// `routes` (the REST API) is offered every plain HTTP request before the routes of net/.
+boost::asio::awaitable<void> serve_http(ServerContext& context, HttpRoutes& routes,
+                                        std::size_t shard, boost::asio::ip::tcp::socket socket);
 
 }  // namespace natter::net

@@ -50,8 +50,8 @@ std::vector<asio::io_context*> Shards::contexts() {
   return out;
 }
 
-Server::Server(ServerContext& context, Shards& shards)
-    : context_(context), shards_(shards), acceptor_(shards.context(0)) {
+Server::Server(ServerContext& context, Shards& shards, HttpRoutes& routes)
+    : context_(context), shards_(shards), routes_(routes), acceptor_(shards.context(0)) {
   if (context.settings.metrics_listen) {
     metrics_listener_ = std::make_unique<MetricsListener>(shards.context(0), context.metrics);
   }
@@ -82,28 +82,26 @@ std::optional<tcp::endpoint> Server::metrics_endpoint() const {
   return metrics_listener_->local_endpoint();
 }
 
-void Server::accept_next() {
-  const std::size_t shard = next_shard_;
-  next_shard_ = (next_shard_ + 1) % shards_.size();
-  acceptor_.async_accept(
-      shards_.context(shard), [this, shard](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (!ec) {
-          socket.set_option(tcp::no_delay(true), ec);
-          auto& ioc = shards_.context(shard);
-          asio::co_spawn(ioc, serve_http(context_, shard, std::move(socket)), asio::detached);
-        } else {
-          spdlog::warn("accept failed: {}", ec.message());
-          if (ec == asio::error::no_descriptors) {
-            // Out of file descriptors: back off briefly instead of spinning.
-            auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
-                                                              std::chrono::milliseconds(100));
-            timer->async_wait([this, timer](auto) { accept_next(); });
-            return;
-          }
-        }
-        accept_next();
-      });
+asio::awaitable<void> Server::accept_loop() {
+  for (;;) {
+    const std::size_t shard = next_shard_;
+    next_shard_ = (next_shard_ + 1) % shards_.size();
+    auto& ioc = shards_.context(shard);
+    auto [ec, accepted] = co_await acceptor_.async_accept(ioc, asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (!ec) {
+      tcp::socket socket(std::move(accepted));
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(ioc, serve_http(context_, routes_, shard, std::move(socket)), asio::detached);
+      continue;
+    }
+    spdlog::warn("accept failed: {}", ec.message());
+    if (ec == asio::error::no_descriptors) {
+      // Out of file descriptors: back off briefly instead of spinning.
+      asio::steady_timer backoff(acceptor_.get_executor(), std::chrono::milliseconds(100));
+      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
 }
 
 int Server::run() {
@@ -113,7 +111,7 @@ int Server::run() {
   });
   asio::signal_set hangups(shards_.context(0), SIGHUP);
   wait_for_hangup(hangups);
-  accept_next();
+  asio::co_spawn(shards_.context(0), accept_loop(), asio::detached);
   if (metrics_listener_) metrics_listener_->start();
   trim_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
   trim_memory_later();
@@ -175,7 +173,7 @@ void Server::begin_shutdown(int signal_number) {
   close_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
   drain_timer_ = std::make_unique<asio::steady_timer>(shards_.context(0));
   close_next_batch();
-  check_drained();
+  asio::co_spawn(shards_.context(0), drain(), asio::detached);
 }
 
 void Server::close_next_batch() {
@@ -200,25 +198,31 @@ void Server::close_next_batch() {
   });
 }
 
-void Server::check_drained() {
-  const bool drained = context_.websocket_sessions == 0;
-  if (drained || std::chrono::steady_clock::now() >= shutdown_deadline_) {
-    if (!drained) {
-      spdlog::warn("shutdown timeout: {} WebSocket sessions still open",
-                   context_.websocket_sessions.load());
-    }
-    spdlog::info("shutdown complete");
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    if (metrics_listener_) metrics_listener_->close();
-    close_timer_->cancel();
-    for (std::size_t i = 0; i < shards_.size(); ++i) shards_.context(i).stop();
-    return;
+asio::awaitable<void> Server::drain() {
+  // Drained when the count is zero as the wait ends; a session that joined meanwhile (its
+  // upgrade begun before the shutdown; the last close batch closes it) makes it wait again, to
+  // the same deadline.
+  bool drained = context_.websocket_sessions.load() == 0;
+  while (!drained && std::chrono::steady_clock::now() < shutdown_deadline_) {
+    drain_timer_->expires_at(shutdown_deadline_);
+    // Called on the shard of the last session to end (or here, when none is open now): the
+    // cancel is posted to shard 0, so it runs after the wait below has begun.
+    context_.websocket_sessions.when_empty(
+        [this] { asio::post(shards_.context(0), [this] { drain_timer_->cancel(); }); });
+    co_await drain_timer_->async_wait(asio::as_tuple(asio::use_awaitable));
+    drained = context_.websocket_sessions.load() == 0;
   }
-  drain_timer_->expires_after(std::chrono::milliseconds(20));
-  drain_timer_->async_wait([this](boost::system::error_code ec) {
-    if (!ec) check_drained();
-  });
+  context_.websocket_sessions.when_empty(nullptr);
+  if (!drained) {
+    spdlog::warn("shutdown timeout: {} WebSocket sessions still open",
+                 context_.websocket_sessions.load());
+  }
+  spdlog::info("shutdown complete");
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  if (metrics_listener_) metrics_listener_->close();
+  close_timer_->cancel();
+  for (std::size_t i = 0; i < shards_.size(); ++i) shards_.context(i).stop();
 }
 
 }  // namespace natter::net

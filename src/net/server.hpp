@@ -5,6 +5,7 @@
 // not all reconnect elsewhere at once), then natter waits for them, bounded, and exits.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "chat/shard.hpp"
+#include "net/http_routes.hpp"
 #include "net/metrics_endpoint.hpp"
 #include "net/server_context.hpp"
 
@@ -38,7 +40,8 @@ class Shards {
 
 class Server {
  public:
-  Server(ServerContext& context, Shards& shards);
+  // `routes` (the REST API, which holds the context) is offered every plain HTTP request.
+  Server(ServerContext& context, Shards& shards, HttpRoutes& routes);
   // Binds the listeners; throws with a clear message when an address is unusable.
   void bind();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
@@ -50,21 +53,26 @@ class Server {
   void on_hangup(std::function<void()> reload) { on_hangup_ = std::move(reload); }
 
  private:
-  void accept_next();
+  // Accepts until the acceptor closes, spreading the sockets over the shards in turn.
+  boost::asio::awaitable<void> accept_loop();
   void wait_for_hangup(boost::asio::signal_set& hangups);
   void begin_shutdown(int signal_number);
   void close_next_batch();
-  void check_drained();
+  // Waits until the last WebSocket session ends (the session count wakes it) or the shutdown
+  // deadline passes, then stops every shard.
+  boost::asio::awaitable<void> drain();
   // Every kTrimInterval: after a burst of closed connections, hands the allocator's free
   // memory back to the system (glibc keeps it otherwise), on a worker, not a shard.
   void trim_memory_later();
 
   ServerContext& context_;
   Shards& shards_;
+  HttpRoutes& routes_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::size_t next_shard_ = 0;
   std::unique_ptr<MetricsListener> metrics_listener_;  // with NATTER_METRICS_LISTEN only
   std::chrono::steady_clock::time_point shutdown_deadline_{};
+  // Runs out at the shutdown deadline; cancelled, on shard 0, when the last session ends.
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
   std::unique_ptr<boost::asio::steady_timer> trim_timer_;
   std::uint64_t ended_at_last_trim_ = 0;

@@ -1,6 +1,6 @@
 // What every HTTP and WebSocket session shares: settings, the hub and its shards, the token
-// verifier and the key source, the shutdown state. Built once by main; sessions hold a
-// reference to it, never a copy.
+// verifier and the key source, the shutdown state. Built once by main, whole (designated
+// initializers); sessions hold a reference to it, never a copy.
 #pragma once
 
 #include <atomic>
@@ -23,8 +23,8 @@
 #include "metrics/metrics.hpp"
 #include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
-#include "net/http_routes.hpp"
 #include "net/replay_pacer.hpp"
+#include "net/session_count.hpp"
 #include "web/static_files.hpp"
 
 namespace natter::net {
@@ -49,14 +49,13 @@ struct ServerContext {
   chat::Bus* bus = nullptr;               // with Valkey: the other instances
   std::function<bool()> cache_ready;      // with Valkey: connected and subscribed
   const web::StaticFiles* web = nullptr;  // the browser app; null when NATTER_WEB=false
-  HttpRoutes* routes = nullptr;           // the REST API, offered every plain HTTP request
 
   ConnectionCounter connections;  // open WebSocket connections per user and per address
   // Store pages (500 messages) read for replays: 20 a second, one whole NATTER_MAX_REPLAY
   // (5000 = 10 pages) at once, so the store keeps room for live traffic.
   ReplayPacer replay_pacer{20, 10};
   std::atomic<std::uint64_t> next_connection_id{1};
-  std::atomic<std::size_t> websocket_sessions{0};
+  SessionCount websocket_sessions;  // a graceful shutdown waits for it to reach zero
   std::atomic<std::uint64_t> websocket_sessions_ended{0};  // ever (the memory trimmer reads it)
   std::atomic<bool> shutting_down{false};
 };

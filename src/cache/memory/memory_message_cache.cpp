@@ -9,6 +9,19 @@ MemoryMessageCache::MemoryMessageCache(MemoryCacheLimits limits, std::int64_t la
                                        std::int64_t last_private_id)
     : limits_(limits), last_public_id_(last_public_id), last_private_id_(last_private_id) {}
 
+void MemoryMessageCache::refill(chat::Store& store) {
+  const auto count = static_cast<std::int64_t>(limits_.recent_public);
+  std::int64_t last = 0;
+  {
+    std::lock_guard lock(mutex_);
+    last = last_public_id_;
+  }
+  // The store is read without the lock held: remember_public takes it per message.
+  if (auto recent = store.public_after(std::max<std::int64_t>(0, last - count), count)) {
+    for (const auto& m : *recent) remember_public(m);
+  }
+}
+
 std::int64_t MemoryMessageCache::next_public_id() {
   std::lock_guard lock(mutex_);
   return ++last_public_id_;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "chat/ports.hpp"
+#include "chat/store.hpp"
 #include "common/limits.hpp"
 #include "common/string_hash.hpp"
 
@@ -23,6 +24,11 @@ class MemoryMessageCache final : public chat::MessageCache {
  public:
   explicit MemoryMessageCache(MemoryCacheLimits limits = {}, std::int64_t last_public_id = 0,
                               std::int64_t last_private_id = 0);
+
+  // At start, before any use: the store's newest public messages (as many as the ring holds,
+  // up to the last public cacheID this cache was built with), so a client connecting first is
+  // replayed them. A store that cannot answer leaves the ring empty.
+  void refill(chat::Store& store);
 
   std::int64_t next_public_id() override;
   std::int64_t next_private_id() override;

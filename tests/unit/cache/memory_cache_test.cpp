@@ -2,6 +2,7 @@
 
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
+#include "store/memory/memory_store.hpp"
 
 namespace natter::cache {
 namespace {
@@ -87,6 +88,31 @@ TEST(MemoryMessageCache, WarmsAUsersPrivateHistoryFromTheStoreOnce) {
   std::vector<std::int64_t> ids;
   for (const auto& m : cache.recent_private("b")) ids.push_back(m.cache_id);
   EXPECT_EQ(ids, (std::vector<std::int64_t>{3, 4, 5}));  // merged once, newest kept
+}
+
+TEST(MemoryMessageCache, RefillsTheNewestStoredUpToItsLastId) {
+  store::MemoryStore store;
+  ASSERT_TRUE(store.seed_channels({"general"}));
+  std::vector<chat::ChatMessage> stored;
+  for (int i = 1; i <= 5; ++i) {
+    auto m = msg(std::to_string(i));
+    m.cache_id = i;
+    stored.push_back(m);
+  }
+  ASSERT_TRUE(store.insert_messages(stored, {}));
+
+  MemoryMessageCache cache(MemoryCacheLimits{3, 2, 10}, 5);
+  cache.refill(store);
+  std::vector<std::int64_t> ids;
+  for (const auto& m : cache.recent_public(0, 500)) ids.push_back(m.cache_id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{3, 4, 5}));
+  EXPECT_EQ(cache.next_public_id(), 6);
+
+  MemoryMessageCache behind(MemoryCacheLimits{3, 2, 10}, 4);
+  behind.refill(store);
+  ids.clear();
+  for (const auto& m : behind.recent_public(0, 500)) ids.push_back(m.cache_id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{2, 3, 4}));
 }
 
 TEST(MemoryRateLimiter, AllowsTheLimitPerSlidingWindow) {
