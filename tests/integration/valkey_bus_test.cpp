@@ -14,6 +14,7 @@
 #include "cache/memory/memory_rate_limiter.hpp"
 #include "chat/frame.hpp"
 #include "chat/hub.hpp"
+#include "valkey_proxy.hpp"
 #include "valkey_support.hpp"
 
 namespace natter::cache::testing {
@@ -95,19 +96,22 @@ class ShardThread {
 
 // One natter instance: its cache, limiter, shard, hub and bus.
 struct Instance {
-  Instance(const ValkeyAddress& address, std::string name, chat::RateLimit limit = {1000, 60})
+  Instance(const ValkeyAddress& address, std::string name, chat::RateLimit limit = {1000, 60},
+           const std::function<void(ValkeyBusSettings&)>& adjust = {})
       : limiter(limit),
-        bus(settings(address, std::move(name), limit)),
+        bus(settings(address, std::move(name), limit, adjust)),
         hub(chat::HubSettings{}, {{1, "general", "", 0}}, cache, bus, {shard.shard()},
             chat::ChatMetrics::none(), &bus) {}
 
   static ValkeyBusSettings settings(const ValkeyAddress& address, std::string name,
-                                    chat::RateLimit limit) {
+                                    chat::RateLimit limit,
+                                    const std::function<void(ValkeyBusSettings&)>& adjust) {
     ValkeyBusSettings s;
     s.address = address;
     s.instance = std::move(name);
     s.presence_timeout = std::chrono::seconds(1);
     s.limit = limit;
+    if (adjust) adjust(s);
     return s;
   }
 
@@ -232,6 +236,111 @@ TEST_F(ValkeyBusTest, TheRateLimitSpansInstances) {
   EXPECT_EQ(on_a->chat_ids().size(), 3u);
   b.bus.stop();
   a.bus.stop();
+}
+
+// Valkey killed after answering an accept but before its publish reached anyone: the instance
+// that was told "accepted" puts the message back once Valkey returns (empty), with its cacheID.
+class ValkeyBusLoss : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.start()); }
+
+  // An instance through the proxy whose accepts are counted when Valkey answers them.
+  std::unique_ptr<Instance> instance() {
+    return std::make_unique<Instance>(proxy_.address(), "A", chat::RateLimit{1000, 60},
+                                      [this](ValkeyBusSettings& s) {
+                                        s.observe_call = [this](auto, bool answered) {
+                                          if (answered) ++answered_;
+                                        };
+                                      });
+  }
+
+  // Posts alice's message, lets Valkey answer it while its publish is discarded, and kills
+  // Valkey; `before_return` runs against the restarted, empty server before natter may reach it.
+  void lose_after_accepting(Instance& a, const std::function<void(Connection&)>& before_return) {
+    proxy_.drop_to_subscribers(true);
+    EXPECT_FALSE(a.hub.post(alice, chat::ChatRequest{"general", "lost in the crash"}, late()));
+    ASSERT_TRUE(eventually([&] { return answered_ == 1; })) << "Valkey did not answer the accept";
+    proxy_.turn_away(true);
+    redis_.kill();
+    ASSERT_TRUE(redis_.start());
+    if (before_return) {
+      auto direct = open_or_fail(redis_.address());
+      ASSERT_TRUE(direct);
+      before_return(*direct);
+    }
+    proxy_.drop_to_subscribers(false);
+    proxy_.turn_away(false);
+  }
+
+  chat::Acceptance::Refuse late() {
+    return [this](const chat::ProtocolError& e) {
+      std::lock_guard lock(mutex_);
+      refused_.push_back(e);
+    };
+  }
+  std::vector<chat::ProtocolError> refused() {
+    std::lock_guard lock(mutex_);
+    return refused_;
+  }
+
+  OwnRedis redis_;
+  ValkeyProxy proxy_{redis_.port()};
+  std::atomic<int> answered_{0};
+  std::mutex mutex_;
+  std::vector<chat::ProtocolError> refused_;
+};
+
+std::vector<std::string> texts_of(RecordingConnection& c) {
+  std::vector<std::string> out;
+  for (const auto& f : c.of_type("chat_message")) {
+    out.emplace_back(f.at("payload").at("message").as_string());
+  }
+  return out;
+}
+
+TEST_F(ValkeyBusLoss, PutsBackAMessageValkeyAcceptedThenLost) {
+  auto a = instance();
+  ASSERT_TRUE(a->start());
+  ASSERT_TRUE(eventually([&] { return a->bus.healthy(); }));
+  auto on_a = a->join(alice);
+  lose_after_accepting(*a, {});
+
+  ASSERT_TRUE(eventually([&] { return on_a->chat_ids().size() == 1; }, 15000ms))
+      << "the accepted message was never delivered (nor refused: " << refused().size() << ")";
+  EXPECT_EQ(on_a->chat_ids(), std::vector<std::int64_t>{1}) << "not under its accepted cacheID";
+  EXPECT_EQ(texts_of(*on_a), std::vector<std::string>{"lost in the crash"});
+  EXPECT_TRUE(refused().empty());
+  // Back in the restarted Valkey: queued for the store, in the recent list, counted past.
+  auto direct = open_or_fail(redis_.address());
+  ASSERT_TRUE(direct);
+  auto flush = must_call(*direct, {"LRANGE", "natter:flush", "0", "-1"});
+  ASSERT_EQ(flush.elements.size(), 1u);
+  EXPECT_NE(flush.elements[0].text.find("lost in the crash"), std::string::npos);
+  EXPECT_EQ(must_call(*direct, {"LLEN", "natter:recent:p"}).integer, 1);
+  EXPECT_EQ(must_call(*direct, {"GET", "natter:id:p"}).text, "1");
+  // The next message is numbered after it.
+  EXPECT_FALSE(a->hub.post(alice, chat::ChatRequest{"general", "after"}));
+  ASSERT_TRUE(eventually([&] { return on_a->chat_ids().size() == 2; }));
+  EXPECT_EQ(on_a->chat_ids(), (std::vector<std::int64_t>{1, 2}));
+  a->bus.stop();
+}
+
+TEST_F(ValkeyBusLoss, RefusesALostMessageWhoseCacheIdWasTakenMeanwhile) {
+  auto a = instance();
+  ASSERT_TRUE(a->start());
+  ASSERT_TRUE(eventually([&] { return a->bus.healthy(); }));
+  auto on_a = a->join(alice);
+  // Another instance numbers a message on the restarted Valkey before this one is back.
+  lose_after_accepting(*a, [](Connection& direct) {
+    ASSERT_TRUE(accept_public(direct, public_message("u-b", "from elsewhere")).accepted);
+  });
+
+  ASSERT_TRUE(eventually([&] { return refused().size() == 1; }, 15000ms))
+      << "the lost message was neither put back nor refused";
+  EXPECT_EQ(refused()[0].code, chat::ErrorCode::unavailable);
+  std::this_thread::sleep_for(300ms);
+  for (const auto& text : texts_of(*on_a)) EXPECT_NE(text, "lost in the crash");
+  a->bus.stop();
 }
 
 }  // namespace

@@ -382,6 +382,8 @@ TEST_F(ValkeyScripts, EntryIsTheMessageAsSent) {
   auto queue = list(redis(), "natter:flush");
   ASSERT_EQ(queue.size(), 1u);
   EXPECT_EQ(queue[0], R"({"t":"p","id":)" + std::to_string(r.value) + "," + message_body(m));
+  EXPECT_EQ(queue[0], bus_entry('p', r.value, message_body(m)))
+      << "natter's copy of an accepted entry differs from the script's";
   EXPECT_EQ(list(redis(), "natter:recent:p"), queue);
   auto event = parse_event(queue[0]);
   ASSERT_TRUE(event);
@@ -430,6 +432,46 @@ TEST_F(ValkeyScripts, PublishesWhatItQueues) {
   EXPECT_FALSE(subscriber.subscribed());
   std::lock_guard lock(mutex);
   EXPECT_EQ(heard, list(redis(), "natter:flush"));
+}
+
+// --- restore --------------------------------------------------------------------------------
+
+TEST_F(ValkeyScripts, RestorePutsBackOnlyWhatValkeyLost) {
+  auto m = public_message("u1", "kept");
+  auto r = accept_public(redis(), m);
+  ASSERT_TRUE(r.accepted);
+  const auto entry = bus_entry('p', r.value, message_body(m));
+  const std::vector<std::string> args{"p", std::to_string(r.value), entry, "u1", ""};
+  // Still held: nothing to do.
+  EXPECT_EQ(run_script(redis(), restore_script(), args).integer, 0);
+  EXPECT_EQ(list(redis(), "natter:flush").size(), 1u);
+
+  // Lost with everything else: put back with its cacheID, and counted past.
+  must_call(redis(), {"FLUSHALL"});
+  EXPECT_EQ(run_script(redis(), restore_script(), args).integer, 1);
+  EXPECT_EQ(list(redis(), "natter:recent:p"), std::vector<std::string>{entry});
+  EXPECT_EQ(list(redis(), "natter:flush"), std::vector<std::string>{entry});
+  EXPECT_EQ(accept_public(redis(), public_message("u2", "next")).value, r.value + 1);
+
+  // Lost, and its cacheID handed to another message since: too late.
+  must_call(redis(), {"FLUSHALL"});
+  ASSERT_EQ(accept_public(redis(), public_message("u3", "other")).value, r.value);
+  EXPECT_EQ(run_script(redis(), restore_script(), args).integer, -1);
+  EXPECT_EQ(list(redis(), "natter:flush").size(), 1u);
+}
+
+TEST_F(ValkeyScripts, RestorePutsAPrivateMessageBackForBothParties) {
+  auto q = private_message("a", "b", "whisper");
+  auto r = accept_private(redis(), q);
+  ASSERT_TRUE(r.accepted);
+  const auto entry = bus_entry('q', r.value, message_body(q));
+  must_call(redis(), {"FLUSHALL"});
+  EXPECT_EQ(run_script(redis(), restore_script(), {"q", std::to_string(r.value), entry, "a", "b"})
+                .integer,
+            1);
+  EXPECT_EQ(list(redis(), "natter:recent:q:a"), std::vector<std::string>{entry});
+  EXPECT_EQ(list(redis(), "natter:recent:q:b"), std::vector<std::string>{entry});
+  EXPECT_EQ(list(redis(), "natter:recent:p").size(), 0u);
 }
 
 // --- remove ---------------------------------------------------------------------------------

@@ -50,6 +50,16 @@ std::string message_body(const chat::Accepted& message) {
   return text.substr(1);  // without "{"
 }
 
+std::string bus_entry(char kind, std::int64_t cache_id, std::string_view body) {
+  std::string entry = R"({"t":")";
+  entry += kind;
+  entry += R"(","id":)";
+  entry += std::to_string(cache_id);
+  entry += ',';
+  entry += body;
+  return entry;
+}
+
 std::string presence_event(const std::string& instance, const chat::UserStatus& status) {
   return text_of({{"t", "s"},
                   {"i", instance},

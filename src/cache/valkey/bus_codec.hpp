@@ -24,6 +24,8 @@ namespace natter::cache {
 
 // The body of a message without its opening brace, type and cacheID (the script adds them).
 std::string message_body(const chat::Accepted& message);
+// The bus event the accept script makes of a body: kind (p or q) and cacheID put in front.
+std::string bus_entry(char kind, std::int64_t cache_id, std::string_view body);
 
 std::string presence_event(const std::string& instance, const chat::UserStatus& status);
 std::string deleted_event(const std::string& instance, std::span<const std::int64_t> cache_ids);

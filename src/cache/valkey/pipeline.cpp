@@ -47,6 +47,14 @@ void Pipeline::submit(Command command, Done done, Command fallback) {
   wake_.notify_one();
 }
 
+void Pipeline::submit_first(Command command, Done done, Command fallback) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_front({std::move(command), std::move(done), std::move(fallback)});
+  }
+  wake_.notify_one();
+}
+
 void Pipeline::fail(std::deque<Pending>& pending) {
   for (auto& p : pending) {
     if (p.done) p.done(nullptr);

@@ -39,6 +39,8 @@ class Pipeline {
 
   // Queues a command. `fallback` is sent instead if the reply is NOSCRIPT (EVAL for EVALSHA).
   void submit(Command command, Done done = {}, Command fallback = {});
+  // Queues a command ahead of everything queued (from OnConnect: before what waited for it).
+  void submit_first(Command command, Done done = {}, Command fallback = {});
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   std::size_t batches() const { return batches_.load(std::memory_order_relaxed); }
 

@@ -51,10 +51,31 @@ Command call(const std::string& verb, const std::string& what, std::vector<std::
   return command;
 }
 
+// Lua shared by the accept and restore scripts: an accepted entry into the recent list(s), the
+// flush queue and the bus.
+constexpr std::string_view keep_entry = R"lua(
+local function keep(kind, entry, sender, recipient)
+  if kind == 'p' then
+    redis.call('RPUSH', @recent_public@, entry)
+    redis.call('LTRIM', @recent_public@, -@public_replay@, -1)
+  else
+    local owners = {sender}
+    if recipient ~= sender then owners[2] = recipient end
+    for _, who in ipairs(owners) do
+      local key = @recent_private@ .. who
+      redis.call('RPUSH', key, entry)
+      redis.call('LTRIM', key, -200, -1)
+    end
+  end
+  redis.call('RPUSH', @flush@, entry)
+  redis.call('PUBLISH', @bus@, entry)
+end
+)lua";
+
 }  // namespace
 
 const Script& accept_script() {
-  static const Script script = make(R"lua(
+  static const Script script = make(std::string(keep_entry) + R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rate = redis.call('HMGET', @rate@, 'limit', 'window')
@@ -79,22 +100,25 @@ end
 local sid = string.format('%d', id)
 redis.call('ZADD', log, now, ARGV[1] .. sid)
 redis.call('PEXPIRE', log, window)
-local entry = '{"t":"' .. ARGV[1] .. '","id":' .. sid .. ',' .. ARGV[6]
-if ARGV[1] == 'p' then
-  redis.call('RPUSH', @recent_public@, entry)
-  redis.call('LTRIM', @recent_public@, -@public_replay@, -1)
-else
-  local owners = {ARGV[2]}
-  if ARGV[7] ~= ARGV[2] then owners[2] = ARGV[7] end
-  for _, who in ipairs(owners) do
-    local key = @recent_private@ .. who
-    redis.call('RPUSH', key, entry)
-    redis.call('LTRIM', key, -200, -1)
-  end
-end
-redis.call('RPUSH', @flush@, entry)
-redis.call('PUBLISH', @bus@, entry)
+keep(ARGV[1], '{"t":"' .. ARGV[1] .. '","id":' .. sid .. ',' .. ARGV[6], ARGV[2], ARGV[7])
 return {1, id}
+)lua");
+  return script;
+}
+
+const Script& restore_script() {
+  static const Script script = make(std::string(keep_entry) + R"lua(
+local list = @recent_public@
+if ARGV[1] ~= 'p' then list = @recent_private@ .. ARGV[4] end
+for _, item in ipairs(redis.call('LRANGE', list, 0, -1)) do
+  if item == ARGV[3] then return 0 end
+end
+local counter = @ids@ .. ARGV[1]
+local id = tonumber(ARGV[2])
+if (tonumber(redis.call('GET', counter)) or 0) >= id then return -1 end
+redis.call('SET', counter, ARGV[2])
+keep(ARGV[1], ARGV[3], ARGV[4], ARGV[5])
+return 1
 )lua");
   return script;
 }

@@ -21,6 +21,13 @@ struct Script {
 // ARGV: kind (p|q), sender id, floor, default limit, default window (s), body, recipient id.
 // Returns {1, cacheID} or {0, retry_after_ms}.
 const Script& accept_script();
+// Puts back a message Valkey answered as accepted but that never came back through the
+// subscription (Valkey restarted between its reply and its publish, losing both): with the same
+// cacheID and entry, into the recent list(s), the flush queue and the bus, unless the recent list
+// already holds it or the counter has since passed it (that cacheID may be another's now).
+// ARGV: kind (p|q), cacheID, entry, sender id, recipient id. Returns 1 (put back), 0 (held
+// already: it is delivered from there) or -1 (too late: the message is lost).
+const Script& restore_script();
 // Forgets public messages from the recent list. ARGV: cacheIDs. Returns how many were held.
 const Script& remove_script();
 // Removes instances whose heartbeat key expired, and publishes `g` for each. Returns them.

@@ -32,17 +32,20 @@ void Subscriber::stop() {
 void Subscriber::run() {
   auto backoff = min_backoff;
   bool warned = false;
+  auto wait_and_back_off = [&] {
+    for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping_;
+         waited += poll) {
+      std::this_thread::sleep_for(std::min(poll, backoff - waited));
+    }
+    backoff = std::min(backoff * 2, max_backoff);
+  };
   while (!stopping_) {
     std::string error;
     auto connection = Connection::open(address_, std::chrono::milliseconds(1000), error);
     if (!connection || !connection->send({"SUBSCRIBE", channel_}, error)) {
       if (!warned) spdlog::warn("valkey subscriber: cannot subscribe: {}", error);
       warned = true;
-      for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping_;
-           waited += poll) {
-        std::this_thread::sleep_for(std::min(poll, backoff - waited));
-      }
-      backoff = std::min(backoff * 2, max_backoff);
+      wait_and_back_off();
       continue;
     }
     connection->set_read_timeout(poll);
@@ -51,7 +54,8 @@ void Subscriber::run() {
       auto reply = connection->read(timed_out, error);
       if (timed_out) continue;
       if (!reply) {
-        spdlog::warn("valkey subscriber: connection lost: {}", error);
+        if (!warned) spdlog::warn("valkey subscriber: connection lost: {}", error);
+        warned = true;
         break;
       }
       if (reply->type != Reply::Type::array || reply->elements.size() < 3) continue;
@@ -66,6 +70,9 @@ void Subscriber::run() {
         if (on_subscribed_) on_subscribed_();
       }
     }
+    // Lost before the subscription was confirmed (a server, or something in front of it,
+    // that accepts and then closes): wait before the next try, as for a refused connection.
+    if (!subscribed_) wait_and_back_off();
     subscribed_ = false;
   }
 }

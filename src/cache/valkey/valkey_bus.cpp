@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ranges>
 
 #include "cache/valkey/keys.hpp"
 #include "cache/valkey/scripts.hpp"
@@ -38,10 +39,11 @@ std::map<std::int64_t, std::pair<chat::PrivateMessage, std::string>> private_mes
   return out;
 }
 
-void raise_to(std::atomic<std::int64_t>& value, std::int64_t candidate) {
-  auto current = value.load();
-  while (candidate > current && !value.compare_exchange_weak(current, candidate)) {
-  }
+using Kind = DeliveryLedger::Kind;
+
+Kind kind_of(const chat::Accepted& message) {
+  return std::holds_alternative<chat::ChatMessage>(message) ? Kind::public_message
+                                                            : Kind::private_message;
 }
 
 }  // namespace
@@ -50,8 +52,7 @@ ValkeyBus::ValkeyBus(ValkeyBusSettings settings)
     : settings_(std::move(settings)),
       pipeline_(settings_.address, "pipeline", settings_.pipeline),
       subscriber_(settings_.address, bus_channel),
-      public_seen_(settings_.public_floor),
-      private_seen_(settings_.private_floor) {}
+      ledger_(settings_.public_floor, settings_.private_floor) {}
 
 ValkeyBus::~ValkeyBus() { stop(); }
 
@@ -153,8 +154,8 @@ bool ValkeyBus::load_recent(chat::MessageCache& mirror, std::chrono::millisecond
   std::vector<std::string> early;
   {
     std::lock_guard lock(early_mutex_);
-    raise_to(public_seen_, newest_public);
-    if (!privates.empty()) raise_to(private_seen_, privates.rbegin()->first);
+    ledger_.raise(Kind::public_message, newest_public);
+    if (!privates.empty()) ledger_.raise(Kind::private_message, privates.rbegin()->first);
     ready_ = true;
     early.swap(early_);
   }
@@ -204,6 +205,7 @@ std::vector<Command> ValkeyBus::registration() {
     users.push_back(user.username);
   }
   if (users.size() > 2) commands.push_back(std::move(users));
+  restore_unconfirmed();
   // Other instances may have read this instance's presence hash while it was still empty
   // (their resubscription came first): tell them who is here, too.
   for (const auto& user : local) {
@@ -215,11 +217,8 @@ std::vector<Command> ValkeyBus::registration() {
 bool ValkeyBus::deliver_new(chat::Accepted message, std::string_view entry) {
   // One subscriber, and Valkey publishes in cacheID order: anything at or below what was
   // delivered is a repeat (or was loaded with the recent messages).
-  const bool is_public = std::holds_alternative<chat::ChatMessage>(message);
-  auto& seen = is_public ? public_seen_ : private_seen_;
   const std::int64_t id = std::visit([](const auto& m) { return m.cache_id; }, message);
-  if (id <= seen.load()) return false;
-  seen.store(id);
+  if (!ledger_.deliver(kind_of(message), id, entry)) return false;
   remember_delivered(entry);
   events_->deliver({std::move(message)});
   return true;
@@ -283,7 +282,7 @@ void ValkeyBus::catch_up() {
     spdlog::warn("valkey: cannot catch up on missed private messages: {}", error);
     return;
   }
-  for (auto& [id, entry] : private_messages_in(*lists, private_seen_.load())) {
+  for (auto& [id, entry] : private_messages_in(*lists, ledger_.delivered(Kind::private_message))) {
     if (deliver_new(std::move(entry.first), entry.second)) ++delivered;
   }
   if (delivered) spdlog::info("valkey: caught up on {} missed messages", delivered);
@@ -392,43 +391,83 @@ std::optional<chat::ProtocolError> ValkeyBus::accept(chat::Accepted message, Ref
     if (refuse) refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
     return std::nullopt;
   }
-  const bool is_public = std::holds_alternative<chat::ChatMessage>(message);
-  const std::string& sender =
-      std::visit([](const auto& m) -> const std::string& { return m.owner_id; }, message);
-  const std::string recipient =
-      is_public ? std::string() : std::get<chat::PrivateMessage>(message).recipient_id;
-  const std::int64_t floor = is_public ? public_seen_.load() : private_seen_.load();
+  const Kind kind = kind_of(message);
+  DeliveryLedger::Unconfirmed kept{kind,
+                                   0,
+                                   message_body(message),
+                                   std::visit([](const auto& m) { return m.owner_id; }, message),
+                                   kind == Kind::public_message
+                                       ? std::string()
+                                       : std::get<chat::PrivateMessage>(message).recipient_id,
+                                   std::move(refuse)};
   const auto limit = limiter_->limit();
-  std::vector<std::string> args{is_public ? "p" : "q",
-                                sender,
-                                std::to_string(floor),
+  std::vector<std::string> args{std::string(1, static_cast<char>(kind)),
+                                kept.sender_id,
+                                std::to_string(ledger_.floor(kind)),
                                 std::to_string(limit.message_limit),
                                 std::to_string(limit.window_seconds),
-                                message_body(message),
-                                recipient};
+                                kept.entry,
+                                kept.recipient_id};
   submit_script(accept_script(), std::move(args),
-                [this, refuse = std::move(refuse),
-                 asked = std::chrono::steady_clock::now()](const Reply* reply) {
+                [this, kept = std::move(kept),
+                 asked = std::chrono::steady_clock::now()](const Reply* reply) mutable {
                   if (settings_.observe_call) {
                     settings_.observe_call(std::chrono::steady_clock::now() - asked,
                                            reply && !reply->is_error());
                   }
                   if (reply && reply->type == Reply::Type::array && reply->elements.size() == 2 &&
                       reply->elements[0].integer == 1) {
-                    return;  // accepted: it comes back through the subscription
+                    // Accepted: it comes back through the subscription, and is kept until then.
+                    kept.cache_id = reply->elements[1].integer;
+                    kept.entry = bus_entry(static_cast<char>(kept.kind), kept.cache_id, kept.entry);
+                    ledger_.accepted(std::move(kept));
+                    return;
                   }
-                  if (!refuse) return;
+                  if (!kept.refuse) return;
                   if (reply && reply->type == Reply::Type::array && reply->elements.size() == 2) {
-                    refuse({chat::ErrorCode::rate_limited, "too many messages",
-                            std::chrono::milliseconds(reply->elements[1].integer)});
+                    kept.refuse({chat::ErrorCode::rate_limited, "too many messages",
+                                 std::chrono::milliseconds(reply->elements[1].integer)});
                     return;
                   }
                   if (reply && reply->is_error()) {
                     spdlog::error("valkey: the accept script failed: {}", reply->text);
                   }
-                  refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
+                  kept.refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
                 });
   return std::nullopt;
+}
+
+void ValkeyBus::restore_unconfirmed() {
+  // Runs on the pipeline thread after a reconnection, ahead of everything queued, so no
+  // message accepted here since is numbered before these are put back.
+  auto unconfirmed = ledger_.unconfirmed();
+  // Each goes to the front of the queue: newest first, so that they run oldest first.
+  for (auto& m : std::views::reverse(unconfirmed)) {
+    std::vector<std::string> args{std::string(1, static_cast<char>(m.kind)),
+                                  std::to_string(m.cache_id), m.entry, m.sender_id, m.recipient_id};
+    auto fallback = eval(restore_script(), args);
+    pipeline_.submit_first(
+        evalsha(restore_script(), std::move(args)),
+        [this, kind = m.kind, id = m.cache_id, sender = m.sender_id](const Reply* reply) {
+          if (!reply || reply->type != Reply::Type::integer) {
+            if (reply) spdlog::error("valkey: the restore script failed: {}", reply->text);
+            return;  // kept: tried again after the next reconnection
+          }
+          auto refuse = ledger_.settle(kind, id);
+          if (reply->integer == 1) {
+            spdlog::warn("valkey: put back message {} of user={}, accepted before Valkey lost it",
+                         id, sender);
+          } else if (reply->integer < 0) {
+            spdlog::error(
+                "valkey: message {} of user={} was lost with Valkey's data and its cacheID "
+                "is taken since: refused",
+                id, sender);
+            if (refuse)
+              refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
+          }
+        },
+        std::move(fallback));
+  }
 }
 
 void ValkeyBus::presence(const chat::UserStatus& status) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cache/valkey/bus_codec.hpp"
+#include "cache/valkey/delivery_ledger.hpp"
 #include "cache/valkey/pipeline.hpp"
 #include "cache/valkey/scripts.hpp"
 #include "cache/valkey/subscriber.hpp"
@@ -80,6 +81,8 @@ class ValkeyBus final : public chat::Bus, public chat::Acceptance {
   // Subscriber thread only.
   bool deliver_new(chat::Accepted message, std::string_view entry);
   void remember_delivered(std::string_view entry);
+  // Puts back, through the restore script, what Valkey answered as accepted and then lost.
+  void restore_unconfirmed();
   // Delivers the recent public messages this instance missed while it was not subscribed.
   void catch_up();
   void resync_presence();
@@ -92,10 +95,8 @@ class ValkeyBus final : public chat::Bus, public chat::Acceptance {
   Subscriber subscriber_;
   chat::BusEvents* events_ = nullptr;
   chat::RateLimiter* limiter_ = nullptr;
-  // Highest cacheIDs delivered (or stored): the floor of the next ones, and what a repeated
-  // delivery would be at or below.
-  std::atomic<std::int64_t> public_seen_;
-  std::atomic<std::int64_t> private_seen_;
+  // Highest cacheIDs delivered (or stored) and the accepted messages not yet delivered.
+  DeliveryLedger ledger_;
   // Events that came before the recent messages were loaded, delivered once they are.
   std::mutex early_mutex_;
   bool ready_ = false;
