@@ -34,7 +34,7 @@ boost::asio::awaitable<std::variant<auth::Identity, Refusal>> authenticate(
     co_return Refusal{http::status::unauthorized, "unauthorized",
                       "an Authorization: Bearer token is required"};
   }
-  auto result = co_await net::check_token(context, token);
+  auto result = co_await net::check_token(context.tokens, token);
   if (!result.ok()) {
     auto refusal = net::token_refusal(result.error);
     co_return Refusal{refusal.status, std::move(refusal.code), std::move(refusal.reason)};

@@ -16,43 +16,44 @@ InKind in_kind(const Request& request) {
 }
 }  // namespace
 
-ClientSession::ClientSession(Hub& hub, const ProtocolLimits& limits, ChatMetrics& metrics,
-                             Link& link, Participant participant, SystemTime expires_at,
-                             bool expiry_enforced)
-    : hub_(hub),
-      limits_(limits),
-      metrics_(metrics),
+ClientSession::ClientSession(const Services& services, Link& link, Participant participant,
+                             SystemTime expires_at)
+    : services_(services),
       link_(link),
       participant_(std::move(participant)),
       expires_at_(expires_at),
-      expiry_enforced_(expiry_enforced) {}
+      expiry_enforced_(services.expiry_enforced) {}
 
 void ClientSession::join(std::shared_ptr<Connection> connection, std::optional<std::int64_t> since,
                          std::vector<ChatMessage> older, bool older_truncated) {
-  hub_.join(participant_, std::move(connection), since, std::move(older), older_truncated);
+  services_.hub.join(participant_, std::move(connection), since, std::move(older), older_truncated);
 }
 
-void ClientSession::leave() { hub_.leave(participant_); }
+void ClientSession::leave() { services_.hub.leave(participant_); }
 
 ClientSession::Step ClientSession::handle(std::string_view text) {
-  auto parsed = parse_request(text, limits_);
+  auto parsed = parse_request(text, services_.limits);
   if (parsed.error) {
-    metrics_.message_in(InKind::invalid);
+    services_.metrics.message_in(InKind::invalid);
     refuse(*parsed.error, parsed.ref);
     return {};
   }
-  metrics_.message_in(in_kind(*parsed.request));
+  services_.metrics.message_in(in_kind(*parsed.request));
   std::optional<ProtocolError> error;
   if (auto* chat = std::get_if<ChatRequest>(&*parsed.request)) {
-    error = hub_.post(participant_, *chat, link_.late_refusal(parsed.ref));
+    error = services_.hub.post(participant_, *chat, link_.late_refusal(parsed.ref));
   } else if (auto* whisper = std::get_if<PrivateRequest>(&*parsed.request)) {
-    error = hub_.post(participant_, *whisper, link_.late_refusal(parsed.ref));
+    error = services_.hub.post(participant_, *whisper, link_.late_refusal(parsed.ref));
     // Not seen since start: the user directory may know them.
     if (error && error->code == ErrorCode::unknown_recipient) {
-      return LookUpRecipient{std::move(*whisper), std::move(parsed.ref), std::move(*error)};
+      auto query = [&users = services_.users, id = whisper->recipient_id] {
+        return users.username_of(id);
+      };
+      return LookUpRecipient{std::move(*whisper), std::move(parsed.ref), std::move(*error),
+                             std::move(query)};
     }
   } else if (std::holds_alternative<PingRequest>(*parsed.request)) {
-    metrics_.frames_out(OutKind::pong, 1);
+    services_.metrics.frames_out(OutKind::pong, 1);
     link_.reply(encode_pong());
   } else if (auto* refresh = std::get_if<RefreshTokenRequest>(&*parsed.request)) {
     return CheckToken{std::move(refresh->token), std::move(parsed.ref)};
@@ -71,8 +72,8 @@ void ClientSession::recipient_found(const LookUpRecipient& step,
     refuse(step.unknown, step.ref);
     return;
   }
-  hub_.remember_user(step.request.recipient_id, **username);
-  if (auto error = hub_.post(participant_, step.request, link_.late_refusal(step.ref))) {
+  services_.hub.remember_user(step.request.recipient_id, **username);
+  if (auto error = services_.hub.post(participant_, step.request, link_.late_refusal(step.ref))) {
     refuse(*error, step.ref);
   }
 }
@@ -100,9 +101,33 @@ void ClientSession::refuse(const ProtocolError& error, std::string_view ref) {
   // One line per refused message: debug only, so a flood cannot flood the log.
   spdlog::debug("user={} conn={} refused: {} ({})", participant_.username,
                 participant_.connection_id, to_string(error.code), error.message);
-  if (error.code == ErrorCode::rate_limited) metrics_.rate_limited();
-  metrics_.frames_out(OutKind::error, 1);
+  if (error.code == ErrorCode::rate_limited) services_.metrics.rate_limited();
+  services_.metrics.frames_out(OutKind::error, 1);
   link_.reply(encode_error(error, ref));
+}
+
+std::function<Result<std::int64_t>()> ClientSession::open_record(TimePoint started) const {
+  return [&users = services_.users, user = participant_.user_id, instance = services_.instance_id,
+          started] { return users.open_session(user, started, instance); };
+}
+
+void ClientSession::record_opened(const std::optional<Result<std::int64_t>>& opened) {
+  if (opened && *opened) {
+    record_id_ = **opened;
+    return;
+  }
+  spdlog::warn("store: could not record the session of user={} conn={}: {}", participant_.username,
+               participant_.connection_id,
+               opened ? (*opened).error().message : "no answer in time");
+}
+
+std::function<void()> ClientSession::close_record(TimePoint ended) const {
+  if (!record_id_) return {};
+  return [&users = services_.users, id = *record_id_, ended] {
+    if (auto closed = users.close_session(id, ended); !closed) {
+      spdlog::warn("store: could not close session {}: {}", id, closed.error().message);
+    }
+  };
 }
 
 }  // namespace natter::chat

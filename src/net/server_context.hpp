@@ -25,6 +25,8 @@
 #include "net/forwarded.hpp"
 #include "net/replay_pacer.hpp"
 #include "net/session_count.hpp"
+#include "net/token_check.hpp"
+#include "net/websocket_services.hpp"
 #include "web/static_files.hpp"
 
 namespace natter::net {
@@ -33,8 +35,7 @@ struct ServerContext {
   const config::Settings& settings;
   chat::ProtocolLimits protocol_limits;
   chat::Hub& hub;
-  const auth::TokenVerifier& verifier;
-  auth::JwksClient* jwks = nullptr;               // null in --dev mode
+  TokenSource tokens;                             // the verifier; no JWKS client in --dev mode
   const auth::TokenSigner* dev_signer = nullptr;  // set in --dev mode only
   std::string server_id;
   std::string instance_id;  // this process (sessions record which process holds them)
@@ -58,6 +59,24 @@ struct ServerContext {
   SessionCount websocket_sessions;  // a graceful shutdown waits for it to reach zero
   std::atomic<std::uint64_t> websocket_sessions_ended{0};  // ever (the memory trimmer reads it)
   std::atomic<bool> shutting_down{false};
+
+  // What the WebSocket sessions use, made of the fields above (never given by main).
+  WebSocketServices websocket{
+      .limits = settings.limits,
+      .token_leeway = settings.token_leeway,
+      .chat = {.hub = hub,
+               .limits = protocol_limits,
+               .metrics = metrics,
+               .users = store,
+               .instance_id = instance_id,
+               .expiry_enforced = settings.token_expiry == config::Settings::TokenExpiry::enforce},
+      .metrics = metrics,
+      .workers = workers,
+      .tokens = tokens,
+      .sessions = websocket_sessions,
+      .sessions_ended = websocket_sessions_ended,
+      .shutting_down = shutting_down,
+  };
 };
 
 }  // namespace natter::net

@@ -28,14 +28,14 @@ asio::awaitable<bool> refetch_keys(auth::JwksClient& jwks) {
 
 }  // namespace
 
-asio::awaitable<auth::VerifyResult> check_token(ServerContext& context, std::string_view token) {
-  auto result = context.verifier.verify(token, std::chrono::system_clock::now());
+asio::awaitable<auth::VerifyResult> check_token(const TokenSource& source, std::string_view token) {
+  auto result = source.verifier.verify(token, std::chrono::system_clock::now());
   // An unknown kid may be a rotated key; no keys at all may be a first fetch still under way.
-  if (!result.ok() && context.jwks &&
+  if (!result.ok() && source.jwks &&
       (result.error == auth::TokenError::unknown_key ||
        result.error == auth::TokenError::keys_unavailable)) {
-    if (co_await refetch_keys(*context.jwks)) {
-      result = context.verifier.verify(token, std::chrono::system_clock::now());
+    if (co_await refetch_keys(*source.jwks)) {
+      result = source.verifier.verify(token, std::chrono::system_clock::now());
     }
   }
   co_return result;

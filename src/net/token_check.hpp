@@ -8,12 +8,19 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwks_client.hpp"
 #include "auth/token_verifier.hpp"
-#include "net/server_context.hpp"
 
 namespace natter::net {
 
-boost::asio::awaitable<auth::VerifyResult> check_token(ServerContext& context,
+// What a token is checked against: the verifier, and (outside --dev) the JWKS client it asks
+// for a refetch.
+struct TokenSource {
+  const auth::TokenVerifier& verifier;
+  auth::JwksClient* jwks = nullptr;
+};
+
+boost::asio::awaitable<auth::VerifyResult> check_token(const TokenSource& source,
                                                        std::string_view token);
 
 // The token of an `Authorization: Bearer <token>` header value (the scheme without regard to

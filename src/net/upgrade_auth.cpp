@@ -68,7 +68,7 @@ asio::awaitable<UpgradeDecision> authorize_upgrade(
   }
   if (token.empty()) co_return refuse(http::status::unauthorized, "unauthorized", "missing token");
 
-  auto result = co_await check_token(context, token);
+  auto result = co_await check_token(context.tokens, token);
   if (!result.ok()) {
     auto refusal = token_refusal(result.error);
     co_return refuse(refusal.status, std::move(refusal.code), std::move(refusal.reason));

@@ -48,17 +48,15 @@ const chat::Frame& ping_frame() {
 }
 }  // namespace
 
-WebSocketSession::WebSocketSession(ServerContext& context, tcp::socket socket,
+WebSocketSession::WebSocketSession(const WebSocketServices& services, tcp::socket socket,
                                    std::string_view early_bytes, chat::Participant participant,
                                    auth::Identity identity, std::string remote)
-    : context_(context),
+    : services_(services),
       socket_(std::move(socket)),
       identity_(std::move(identity)),
       remote_(std::move(remote)),
-      reader_(context.settings.limits.max_frame_bytes),
-      client_(context.hub, context.protocol_limits, context.metrics, *this, std::move(participant),
-              identity_.expires_at,
-              context.settings.token_expiry == config::Settings::TokenExpiry::enforce),
+      reader_(services.limits.max_frame_bytes),
+      client_(services.chat, *this, std::move(participant), identity_.expires_at),
       writer_wake_(socket_.get_executor()),
       watchdog_timer_(socket_.get_executor()) {
   reader_.append(early_bytes);
@@ -68,7 +66,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
                                             std::optional<std::int64_t> since,
                                             std::vector<chat::ChatMessage> older,
                                             bool older_truncated, bool bearer_subprotocol) {
-  const auto& limits = context_.settings.limits;
+  const auto& limits = services_.limits;
   auto self = shared_from_this();
   // The connection counts for presence before its 101 is sent, so a client that opens a new
   // connection and then closes its old one is never shown offline in between. What the hub
@@ -89,7 +87,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
         }));
     auto [ec] = co_await ws.async_accept(request, asio::as_tuple(use_awaitable));
     if (ec) {
-      context_.metrics.connect_refused(metrics::ConnectRefusal::handshake_failed);
+      services_.metrics.connect_refused(metrics::ConnectRefusal::handshake_failed);
       spdlog::info("websocket upgrade from {} failed: {}", remote_, ec.message());
       reading_done_ = true;
       client_.leave();
@@ -106,22 +104,13 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
   asio::co_spawn(
       socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
 
-  ++context_.websocket_sessions;
+  ++services_.sessions;
   const auto kind =
       participant_.dashboard ? metrics::ClientKind::dashboard : metrics::ClientKind::chat;
-  context_.metrics.connection_opened(kind);
-  // The session record (analytics; admission wrote the user directory); a store hiccup does
-  // not stop chat.
-  auto record = [this, started = chat::now_micros()] {
-    return context_.store.open_session(identity_.subject, started, context_.instance_id);
-  };
-  auto opened = co_await on_worker(context_.workers, std::move(record));
-  if (opened && *opened) {
-    store_session_id_ = **opened;
-  } else {
-    spdlog::warn("store: could not record the session of user={} conn={}", participant_.username,
-                 participant_.connection_id);
-  }
+  services_.metrics.connection_opened(kind);
+  // The session record (analytics; admission wrote the user directory).
+  auto record = client_.open_record(chat::now_micros());
+  client_.record_opened(co_await on_worker(services_.workers, std::move(record)));
   connected_at_ = Clock::now();
   log_event(spdlog::level::info, "connect",
             {{"user", participant_.username},
@@ -129,25 +118,20 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
              {"client", identity_.client_id},
              {"conn", participant_.connection_id},
              {"remote", remote_}});
-  if (context_.shutting_down) close(CloseCode::going_away, "server shutting down");
+  if (services_.shutting_down) close(CloseCode::going_away, "server shutting down");
 
   co_await read_loop();
 
   reading_done_ = true;
   client_.leave();
-  if (store_session_id_) {
-    context_.workers.submit(
-        [&store = context_.store, id = *store_session_id_, ended = chat::now_micros()] {
-          if (auto s = store.close_session(id, ended); !s) {
-            spdlog::warn("store: could not close session {}: {}", id, s.error().message);
-          }
-        });
+  if (auto record = client_.close_record(chat::now_micros())) {
+    services_.workers.submit(std::move(record));
   }
   watchdog_timer_.cancel();
   wake_writer();
-  --context_.websocket_sessions;
-  ++context_.websocket_sessions_ended;
-  context_.metrics.connection_closed(kind);
+  --services_.sessions;
+  ++services_.sessions_ended;
+  services_.metrics.connection_closed(kind);
   // Ours when we closed; else the peer's close code; else none came (1006, as RFC 6455 says).
   const int code = close_code_    ? static_cast<int>(*close_code_)
                    : peer_closed_ ? static_cast<int>(reader_.peer_close_code())
@@ -164,7 +148,7 @@ asio::awaitable<void> WebSocketSession::run(beast::http::request<beast::http::st
 }
 
 asio::awaitable<void> WebSocketSession::read_loop() {
-  const auto& limits = context_.settings.limits;
+  const auto& limits = services_.limits;
   const auto per_second = limits.max_messages_per_second;
   auto window_start = Clock::now();
   std::size_t in_window = 0;
@@ -244,7 +228,7 @@ asio::awaitable<void> WebSocketSession::read_loop() {
       last_received_ = Clock::now();
       if (close_code_ || close_frame_) continue;  // closing: drain reads until the peer's close
       if (event == WsReader::Event::binary) {
-        context_.metrics.message_in(metrics::InKind::invalid);
+        services_.metrics.message_in(metrics::InKind::invalid);
         client_.refuse({ErrorCode::invalid_json, "binary messages are not accepted", {}}, {});
       } else {
         co_await handle(reader_.payload());
@@ -271,10 +255,8 @@ asio::awaitable<void> WebSocketSession::read_loop() {
 asio::awaitable<void> WebSocketSession::handle(std::string_view text) {
   auto step = client_.handle(text);
   if (auto* lookup = std::get_if<chat::ClientSession::LookUpRecipient>(&step)) {
-    auto query = [&store = context_.store, id = lookup->request.recipient_id] {
-      return store.username_of(id);
-    };
-    auto found = co_await on_worker(context_.workers, std::move(query));
+    auto query = lookup->query;
+    auto found = co_await on_worker(services_.workers, std::move(query));
     if (!found) {
       const Error timed_out{Error::Kind::unavailable, "the store did not answer in time"};
       client_.recipient_found(*lookup, timed_out);
@@ -283,7 +265,7 @@ asio::awaitable<void> WebSocketSession::handle(std::string_view text) {
     }
   } else if (auto* check = std::get_if<chat::ClientSession::CheckToken>(&step)) {
     // The upgrade's check: a key rotated in since the last fetch is fetched, not refused.
-    auto result = co_await check_token(context_, check->token);
+    auto result = co_await check_token(services_.tokens, check->token);
     chat::ClientSession::CheckedToken checked;
     if (!result.ok()) {
       checked.refused = std::string(auth::describe(result.error));
@@ -308,12 +290,12 @@ chat::Acceptance::Refuse WebSocketSession::late_refusal(std::string ref) {
 
 void WebSocketSession::send(const chat::Frame& frame) {
   if (close_code_ || close_frame_ || reading_done_) return;
-  const auto& limits = context_.settings.limits;
+  const auto& limits = services_.limits;
   if (queue_.size() >= limits.send_queue_messages ||
       queued_bytes_ + frame->size() > limits.send_queue_bytes) {
     spdlog::warn("user={} conn={} is not keeping up ({} frames, {} bytes queued): closing 4008",
                  participant_.username, participant_.connection_id, queue_.size(), queued_bytes_);
-    context_.metrics.send_queue_overflow();
+    services_.metrics.send_queue_overflow();
     close(CloseCode::too_slow, "too slow");
     return;
   }
@@ -337,13 +319,13 @@ void WebSocketSession::close(CloseCode code, std::string_view reason) {
   // client that reads again learns why; one that does not is cut off after a short wait.
   const bool too_slow = code == CloseCode::too_slow;
   begin_close(close_frame(static_cast<std::uint16_t>(code), close_reason_), false,
-              too_slow ? std::min<Clock::duration>(kSlowCloseWait,
-                                                   context_.settings.limits.handshake_timeout)
-                       : Clock::duration(context_.settings.limits.handshake_timeout));
+              too_slow
+                  ? std::min<Clock::duration>(kSlowCloseWait, services_.limits.handshake_timeout)
+                  : Clock::duration(services_.limits.handshake_timeout));
 }
 
 void WebSocketSession::begin_close(chat::Frame frame, bool then_fin) {
-  begin_close(std::move(frame), then_fin, context_.settings.limits.handshake_timeout);
+  begin_close(std::move(frame), then_fin, services_.limits.handshake_timeout);
 }
 
 void WebSocketSession::begin_close(chat::Frame frame, bool then_fin, Clock::duration wait) {
@@ -425,7 +407,7 @@ asio::awaitable<void> WebSocketSession::write_loop() {
 }
 
 asio::awaitable<void> WebSocketSession::watchdog() {
-  const Clock::duration idle = context_.settings.limits.idle_timeout;
+  const Clock::duration idle = services_.limits.idle_timeout;
   while (!socket_shut_) {
     const auto now = Clock::now();
     Clock::time_point wake;
@@ -439,14 +421,14 @@ asio::awaitable<void> WebSocketSession::watchdog() {
       if (reading_done_ || close_code_) co_return;  // ended (every close sets a deadline)
       if (now - last_received_ >= idle) {
         spdlog::info("user={} conn={} read ended: no frame received for {}s", participant_.username,
-                     participant_.connection_id, context_.settings.limits.idle_timeout.count());
+                     participant_.connection_id, services_.limits.idle_timeout.count());
         shut();
         co_return;
       }
       if (partial_since_ && now - *partial_since_ >= idle) {
         spdlog::info("user={} conn={} read ended: a message begun {}s ago is not complete",
                      participant_.username, participant_.connection_id,
-                     context_.settings.limits.idle_timeout.count());
+                     services_.limits.idle_timeout.count());
         shut();
         co_return;
       }
@@ -458,7 +440,7 @@ asio::awaitable<void> WebSocketSession::watchdog() {
       wake = last_received_ + (last_ping_ > last_received_ ? idle : idle / 2);
       if (client_.expiry_enforced()) {
         // The rule of the door: exp plus the clock-skew leeway.
-        const auto expires = client_.expires_at() + context_.settings.token_leeway;
+        const auto expires = client_.expires_at() + services_.token_leeway;
         const auto left = expires - std::chrono::system_clock::now();
         if (left <= std::chrono::system_clock::duration::zero()) {
           spdlog::info("user={} conn={} token expired: closing 4001", participant_.username,

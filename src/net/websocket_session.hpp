@@ -22,7 +22,7 @@
 #include "chat/client_session.hpp"
 #include "chat/connection.hpp"
 #include "chat/hub.hpp"
-#include "net/server_context.hpp"
+#include "net/websocket_services.hpp"
 #include "net/ws_reader.hpp"
 
 namespace natter::net {
@@ -32,7 +32,7 @@ class WebSocketSession final : public chat::Connection,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   // `early_bytes`: what the client sent after its upgrade request, read with it.
-  WebSocketSession(ServerContext& context, boost::asio::ip::tcp::socket socket,
+  WebSocketSession(const WebSocketServices& services, boost::asio::ip::tcp::socket socket,
                    std::string_view early_bytes, chat::Participant participant,
                    auth::Identity identity, std::string remote);
 
@@ -76,7 +76,7 @@ class WebSocketSession final : public chat::Connection,
   void wake_writer();
   std::size_t queued_frames() const { return queue_.size() - queue_head_; }
 
-  ServerContext& context_;
+  const WebSocketServices& services_;
   boost::asio::ip::tcp::socket socket_;
   auth::Identity identity_;  // as verified at the upgrade (the client session holds its expiry)
   std::string remote_;
@@ -105,7 +105,6 @@ class WebSocketSession final : public chat::Connection,
   bool peer_closed_ = false;  // its close frame arrived
   bool socket_shut_ = false;
   bool reading_done_ = false;
-  std::optional<std::int64_t> store_session_id_;
 };
 
 }  // namespace natter::net

@@ -114,7 +114,7 @@ asio::awaitable<void> upgrade_to_websocket(ServerContext& context, std::size_t s
   const auto executor = stream.get_executor();
   const auto early = buffer.cdata();
   auto session = std::make_shared<WebSocketSession>(
-      context, stream.release_socket(),
+      context.websocket, stream.release_socket(),
       std::string_view(static_cast<const char*>(early.data()), early.size()),
       std::move(participant), std::move(identity), origin.description);
   // The slot lives in the function co_spawn keeps until run() returns: the connection counts

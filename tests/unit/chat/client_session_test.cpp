@@ -38,8 +38,7 @@ class ClientSessionTest : public ::testing::Test {
         acceptance(limiter, cache, store, 100000),
         shards(1),
         hub(HubSettings{}, {{1, "general", "", 0}}, cache, acceptance, shards.pointers()),
-        session(hub, limits, ChatMetrics::none(), link, Participant{1, 0, "u-a", "alice", false},
-                expires, false) {
+        session(services, link, Participant{1, 0, "u-a", "alice", false}, expires) {
     acceptance.start(hub);
     session.join(connection, std::nullopt, {}, false);
     shards.run();
@@ -54,6 +53,7 @@ class ClientSessionTest : public ::testing::Test {
   Hub hub;
   ProtocolLimits limits;
   RecordingLink link;
+  ClientSession::Services services{hub, limits, ChatMetrics::none(), store, "instance-1"};
   ClientSession::SystemTime expires = std::chrono::system_clock::now() + 1h;
   ClientSession session;
   std::shared_ptr<FakeConnection> connection = std::make_shared<FakeConnection>();
@@ -89,6 +89,11 @@ TEST_F(ClientSessionTest, UnknownRecipientIsLookedUpThenAnswered) {
   EXPECT_EQ(lookup->request.recipient_id, "u-z");
   EXPECT_TRUE(link.replies.empty());  // nothing is said until the directory answers
 
+  // The lookup is the store's directory (it does not know them yet).
+  auto looked_up = lookup->query();
+  ASSERT_TRUE(looked_up);
+  EXPECT_FALSE(*looked_up);
+
   // The store failed: unavailable, with the message's ref.
   session.recipient_found(*lookup, Error{Error::Kind::unavailable, "down"});
   EXPECT_EQ(link.last_error_code(), "unavailable");
@@ -121,6 +126,25 @@ TEST_F(ClientSessionTest, RefreshIsHeldToTheSameUserAndExtendsTheExpiry) {
   EXPECT_TRUE(session.token_checked(*check, {std::nullopt, "u-a", expires + 1h}));
   EXPECT_EQ(session.expires_at(), expires + 1h);
   EXPECT_TRUE(session.expiry_enforced());  // refreshed: held to its token in every mode
+}
+
+TEST_F(ClientSessionTest, TheSessionRecordOpensAndClosesInTheStore) {
+  const auto start = now_micros();
+  EXPECT_FALSE(session.close_record(start)) << "nothing to close before it opened";
+  // The store did not answer in time: no record, and nothing to close.
+  session.record_opened(std::nullopt);
+  EXPECT_FALSE(session.close_record(start));
+
+  auto open = session.open_record(start);
+  session.record_opened(open());
+  auto close = session.close_record(start + std::chrono::seconds(90));
+  ASSERT_TRUE(close);
+  close();
+  auto days = store.session_activity("u-a", 1, start + std::chrono::seconds(91));
+  ASSERT_TRUE(days);
+  ASSERT_EQ(days->size(), 1u);
+  EXPECT_EQ(days->front().session_count, 1);
+  EXPECT_EQ(days->front().total_seconds, 90);
 }
 
 }  // namespace
