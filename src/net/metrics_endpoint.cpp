@@ -9,7 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "net/http_reply.hpp"
-#include "net/listen_address.hpp"
+#include "net/listener.hpp"
 
 namespace natter::net {
 namespace asio = boost::asio;
@@ -75,39 +75,24 @@ MetricsListener::MetricsListener(asio::io_context& ioc, const metrics::Metrics& 
     : ioc_(ioc), metrics_(metrics), acceptor_(ioc) {}
 
 void MetricsListener::bind(const std::string& host, std::uint16_t port) {
-  boost::system::error_code ec;
-  const tcp::endpoint endpoint = listen_endpoint("NATTER_METRICS_LISTEN", host, port);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  acceptor_.bind(endpoint, ec);
-  if (ec) {
-    throw std::runtime_error(
-        fmt::format("NATTER_METRICS_LISTEN: cannot listen on {}:{}: {}", host, port, ec.message()));
-  }
-  acceptor_.listen();
+  listen_on(acceptor_, "NATTER_METRICS_LISTEN", host, port,
+            asio::socket_base::max_listen_connections);
 }
 
 tcp::endpoint MetricsListener::local_endpoint() const { return acceptor_.local_endpoint(); }
 
-void MetricsListener::start() { accept_next(); }
+void MetricsListener::start() {
+  auto place = [this] { return Placement{ioc_, 0}; };
+  auto serve = [this](tcp::socket socket, std::size_t) {
+    asio::co_spawn(ioc_, serve_metrics(metrics_, std::move(socket)), asio::detached);
+  };
+  asio::co_spawn(ioc_, accept_until_closed(acceptor_, std::move(place), std::move(serve)),
+                 asio::detached);
+}
 
 void MetricsListener::close() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-}
-
-void MetricsListener::accept_next() {
-  acceptor_.async_accept(ioc_, [this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      asio::co_spawn(ioc_, serve_metrics(metrics_, std::move(socket)), asio::detached);
-      accept_next();
-      return;
-    }
-    spdlog::warn("metrics: accept failed: {}", ec.message());
-    auto timer = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(100));
-    timer->async_wait([this, timer](auto) { accept_next(); });
-  });
 }
 
 }  // namespace natter::net

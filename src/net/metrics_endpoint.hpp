@@ -26,12 +26,11 @@ class MetricsListener {
   // Binds; throws naming NATTER_METRICS_LISTEN when the address is unusable.
   void bind(const std::string& host, std::uint16_t port);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+  // Accepts (a coroutine on the io_context) until close().
   void start();
   void close();
 
  private:
-  void accept_next();
-
   boost::asio::io_context& ioc_;
   const metrics::Metrics& metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -11,7 +11,7 @@
 #endif
 
 #include "net/http_session.hpp"
-#include "net/listen_address.hpp"
+#include "net/listener.hpp"
 
 namespace natter::net {
 namespace asio = boost::asio;
@@ -59,16 +59,8 @@ Server::Server(ServerContext& context, Shards& shards, HttpRoutes& routes)
 
 void Server::bind() {
   const auto& s = context_.settings;
-  boost::system::error_code ec;
-  const tcp::endpoint endpoint = listen_endpoint("NATTER_LISTEN", s.listen_host, s.listen_port);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  acceptor_.bind(endpoint, ec);
-  if (ec) {
-    throw std::runtime_error(fmt::format("NATTER_LISTEN: cannot listen on {}:{}: {}", s.listen_host,
-                                         s.listen_port, ec.message()));
-  }
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  listen_on(acceptor_, "NATTER_LISTEN", s.listen_host, s.listen_port,
+            asio::socket_base::max_listen_connections);
   if (metrics_listener_) {
     const auto& [host, port] = *s.metrics_listen;
     metrics_listener_->bind(host, port);
@@ -83,25 +75,19 @@ std::optional<tcp::endpoint> Server::metrics_endpoint() const {
 }
 
 asio::awaitable<void> Server::accept_loop() {
-  for (;;) {
+  // Round robin over the shards; each connection lives on the one its socket was made on.
+  auto place = [this] {
     const std::size_t shard = next_shard_;
     next_shard_ = (next_shard_ + 1) % shards_.size();
-    auto& ioc = shards_.context(shard);
-    auto [ec, accepted] = co_await acceptor_.async_accept(ioc, asio::as_tuple(asio::use_awaitable));
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (!ec) {
-      tcp::socket socket(std::move(accepted));
-      socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(ioc, serve_http(context_, routes_, shard, std::move(socket)), asio::detached);
-      continue;
-    }
-    spdlog::warn("accept failed: {}", ec.message());
-    if (ec == asio::error::no_descriptors) {
-      // Out of file descriptors: back off briefly instead of spinning.
-      asio::steady_timer backoff(acceptor_.get_executor(), std::chrono::milliseconds(100));
-      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-  }
+    return Placement{shards_.context(shard), shard};
+  };
+  auto serve = [this](tcp::socket socket, std::size_t shard) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::co_spawn(shards_.context(shard), serve_http(context_, routes_, shard, std::move(socket)),
+                   asio::detached);
+  };
+  co_await accept_until_closed(acceptor_, std::move(place), std::move(serve));
 }
 
 int Server::run() {
