@@ -18,16 +18,16 @@ namespace natter::net {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& context,
+asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(const AdmissionServices& services,
                                                                const auth::Identity& identity,
                                                                std::optional<std::int64_t> since,
                                                                const RequestOrigin& origin) {
-  const auto& limits = context.settings.limits;
-  auto door_query = [&context, &identity, seen = chat::now_micros()] {
-    return chat::pass_door(context.moderation, context.store, identity.subject, identity.username,
+  const auto& limits = services.limits;
+  auto door_query = [&services, &identity, seen = chat::now_micros()] {
+    return chat::pass_door(services.moderation, services.store, identity.subject, identity.username,
                            seen);
   };
-  auto door = co_await on_worker(context.workers, std::move(door_query));
+  auto door = co_await on_worker(services.workers, std::move(door_query));
   if (!door || !*door) {
     co_return UpgradeRefusal{
         http::status::service_unavailable,          "unavailable", "the store is unavailable",
@@ -40,8 +40,8 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
 
   Admission admission;
   const auto full =
-      context.connections.acquire(identity.subject, origin.client, limits.max_connections_per_user,
-                                  limits.max_connections_per_ip, admission.slot);
+      services.connections.acquire(identity.subject, origin.client, limits.max_connections_per_user,
+                                   limits.max_connections_per_ip, admission.slot);
   if (full != ConnectionCounter::Full::no) {
     const auto what =
         full == ConnectionCounter::Full::user
@@ -53,14 +53,14 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
 
   // The user's private history, read from the store on their first connect since start (the
   // cache starts empty of it after a restart). A store failure only costs the replay.
-  if (chat::needs_private_history(context.cache, identity.subject)) {
-    auto history_query = [&context, id = identity.subject] {
-      return context.store.recent_private(
-          id, static_cast<std::int64_t>(context.settings.limits.private_replay));
+  if (chat::needs_private_history(services.cache, identity.subject)) {
+    auto history_query = [&services, id = identity.subject] {
+      return services.store.recent_private(
+          id, static_cast<std::int64_t>(services.limits.private_replay));
     };
-    auto stored = co_await on_worker(context.workers, std::move(history_query));
+    auto stored = co_await on_worker(services.workers, std::move(history_query));
     if (stored && *stored) {
-      chat::warm_private_history(context.cache, identity.subject, **stored);
+      chat::warm_private_history(services.cache, identity.subject, **stored);
     } else {
       spdlog::warn("store: could not read the private history of user={} id={}", identity.username,
                    identity.subject);
@@ -69,8 +69,8 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
 
   // A `since` from before what the cache holds: the rest comes from the store, paced.
   if (since) {
-    if (auto read = chat::plan_replay(context.hub, *since, limits.max_replay)) {
-      auto wait = context.replay_pacer.reserve(read->pages, limits.handshake_timeout);
+    if (auto read = chat::plan_replay(services.hub, *since, limits.max_replay)) {
+      auto wait = services.replay_pacer.reserve(read->pages, limits.handshake_timeout);
       if (!wait) {
         UpgradeRefusal busy{http::status::service_unavailable,
                             "unavailable",
@@ -86,10 +86,10 @@ asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(ServerContext& co
         asio::steady_timer pause(executor, *wait);
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       }
-      auto replay_query = [&context, read = *read] {
-        return chat::read_replay(context.store, read);
+      auto replay_query = [&services, read = *read] {
+        return chat::read_replay(services.store, read);
       };
-      auto stored = co_await on_worker(context.workers, std::move(replay_query));
+      auto stored = co_await on_worker(services.workers, std::move(replay_query));
       if (stored && *stored) {
         admission.older = std::move((*stored)->messages);
         admission.older_truncated = (*stored)->truncated;

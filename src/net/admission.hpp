@@ -14,13 +14,30 @@
 #include <vector>
 
 #include "auth/identity.hpp"
+#include "chat/hub.hpp"
 #include "chat/message.hpp"
+#include "chat/moderation.hpp"
+#include "chat/store.hpp"
+#include "common/limits.hpp"
+#include "common/worker_pool.hpp"
 #include "metrics/metrics.hpp"
 #include "net/connection_counter.hpp"
+#include "net/replay_pacer.hpp"
 #include "net/request_origin.hpp"
-#include "net/server_context.hpp"
 
 namespace natter::net {
+
+// What admission uses; one for all upgrades (the ServerContext holds it).
+struct AdmissionServices {
+  const Limits& limits;
+  chat::Moderation& moderation;  // the ban check
+  chat::Store& store;            // the directory, the private history, the long replay
+  chat::MessageCache& cache;
+  chat::Hub& hub;
+  WorkerPool& workers;  // runs the store work off the shards
+  ConnectionCounter& connections;
+  ReplayPacer& replay_pacer;
+};
 
 struct UpgradeRefusal {
   boost::beast::http::status status;
@@ -41,7 +58,7 @@ struct Admission {
 };
 
 boost::asio::awaitable<std::variant<Admission, UpgradeRefusal>> admit(
-    ServerContext& context, const auth::Identity& identity, std::optional<std::int64_t> since,
-    const RequestOrigin& origin);
+    const AdmissionServices& services, const auth::Identity& identity,
+    std::optional<std::int64_t> since, const RequestOrigin& origin);
 
 }  // namespace natter::net

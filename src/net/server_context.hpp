@@ -21,6 +21,7 @@
 #include "common/worker_pool.hpp"
 #include "config/settings.hpp"
 #include "metrics/metrics.hpp"
+#include "net/admission.hpp"
 #include "net/connection_counter.hpp"
 #include "net/forwarded.hpp"
 #include "net/replay_pacer.hpp"
@@ -60,7 +61,18 @@ struct ServerContext {
   std::atomic<std::uint64_t> websocket_sessions_ended{0};  // ever (the memory trimmer reads it)
   std::atomic<bool> shutting_down{false};
 
-  // What the WebSocket sessions use, made of the fields above (never given by main).
+  // What admission and the WebSocket sessions use, made of the fields above (never given by
+  // main).
+  AdmissionServices admission{
+      .limits = settings.limits,
+      .moderation = moderation,
+      .store = store,
+      .cache = cache,
+      .hub = hub,
+      .workers = workers,
+      .connections = connections,
+      .replay_pacer = replay_pacer,
+  };
   WebSocketServices websocket{
       .limits = settings.limits,
       .token_leeway = settings.token_leeway,

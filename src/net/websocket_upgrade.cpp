@@ -98,7 +98,7 @@ asio::awaitable<void> upgrade_to_websocket(ServerContext& context, std::size_t s
     co_return;
   }
   auth::Identity identity = std::move(*decision.identity);
-  auto admitted = co_await admit(context, identity, decision.since, origin);
+  auto admitted = co_await admit(context.admission, identity, decision.since, origin);
   if (auto* refusal = std::get_if<UpgradeRefusal>(&admitted)) {
     co_await refuse(context, stream, request, *refusal, origin, &identity);
     co_return;
