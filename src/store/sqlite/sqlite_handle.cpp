@@ -41,7 +41,11 @@ Result<DatabasePtr> open(const std::string& path) {
 
 Status exec(sqlite3* db, const char* sql) {
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return error_from(db, rc, "SQLite exec failed");
+  if (rc != SQLITE_OK) {
+    // Named by its first words: a migration's whole text would swamp the log line.
+    const std::string_view text(sql);
+    return error_from(db, rc, "SQLite exec failed (" + std::string(text.substr(0, 40)) + ")");
+  }
   return ok_status();
 }
 

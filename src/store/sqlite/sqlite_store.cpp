@@ -4,6 +4,8 @@
 // transaction (sqlite_detail.hpp).
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "store/migrations.hpp"
@@ -42,8 +44,20 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
 
 Status SqliteStore::configure() {
   sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
-  for (const char* pragma :
-       {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
+  // Turning WAL on needs the database alone for a moment, and SQLite answers busy at once,
+  // without its busy handler, while another instance is opening it: try again until the timeout.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    auto wal = exec(db_.get(), "PRAGMA journal_mode = WAL");
+    if (wal) break;
+    if (wal.error().kind != Error::Kind::unavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return wal;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (const char* pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
     if (auto s = exec(db_.get(), pragma); !s) return s;
   }
   return ok_status();
