@@ -1,11 +1,11 @@
-// The Valkey bus: start-up load, registration, the subscription's events, publishing.
+// The Valkey bus: start-up load, registration, the subscription's events, publishing (the
+// acceptance port's side is valkey_acceptance.cpp).
 #include "cache/valkey/valkey_bus.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <map>
-#include <ranges>
 
 #include "cache/valkey/keys.hpp"
 #include "cache/valkey/scripts.hpp"
@@ -19,7 +19,6 @@ const std::string& recent_private_prefix = keys::recent_private;
 const std::string& instances_key = keys::instances;
 const std::string& rate_key = keys::rate;
 const std::string& flush_key = keys::flush;
-constexpr std::size_t requeue_limit = 2000;
 
 std::string alive_key(const std::string& instance) { return keys::alive + instance; }
 std::string presence_key(const std::string& instance) { return keys::presence + instance; }
@@ -37,13 +36,6 @@ std::map<std::int64_t, std::pair<chat::PrivateMessage, std::string>> private_mes
     }
   }
   return out;
-}
-
-using Kind = DeliveryLedger::Kind;
-
-Kind kind_of(const chat::Accepted& message) {
-  return std::holds_alternative<chat::ChatMessage>(message) ? Kind::public_message
-                                                            : Kind::private_message;
 }
 
 }  // namespace
@@ -154,6 +146,7 @@ bool ValkeyBus::load_recent(chat::MessageCache& mirror, std::chrono::millisecond
   std::vector<std::string> early;
   {
     std::lock_guard lock(early_mutex_);
+    using Kind = DeliveryLedger::Kind;
     ledger_.raise(Kind::public_message, newest_public);
     if (!privates.empty()) ledger_.raise(Kind::private_message, privates.rbegin()->first);
     ready_ = true;
@@ -214,22 +207,6 @@ std::vector<Command> ValkeyBus::registration() {
   return commands;
 }
 
-bool ValkeyBus::deliver_new(chat::Accepted message, std::string_view entry) {
-  // One subscriber, and Valkey publishes in cacheID order: anything at or below what was
-  // delivered is a repeat (or was loaded with the recent messages).
-  const std::int64_t id = std::visit([](const auto& m) { return m.cache_id; }, message);
-  if (!ledger_.deliver(kind_of(message), id, entry)) return false;
-  remember_delivered(entry);
-  events_->deliver({std::move(message)});
-  return true;
-}
-
-void ValkeyBus::remember_delivered(std::string_view entry) {
-  std::lock_guard lock(delivered_mutex_);
-  delivered_.emplace_back(entry);
-  while (delivered_.size() > requeue_limit) delivered_.pop_front();
-}
-
 void ValkeyBus::heartbeat_loop() {
   const auto interval = std::max<std::chrono::milliseconds>(settings_.presence_timeout / 3,
                                                             std::chrono::milliseconds(100));
@@ -282,7 +259,8 @@ void ValkeyBus::catch_up() {
     spdlog::warn("valkey: cannot catch up on missed private messages: {}", error);
     return;
   }
-  for (auto& [id, entry] : private_messages_in(*lists, ledger_.delivered(Kind::private_message))) {
+  for (auto& [id, entry] :
+       private_messages_in(*lists, ledger_.delivered(DeliveryLedger::Kind::private_message))) {
     if (deliver_new(std::move(entry.first), entry.second)) ++delivered;
   }
   if (delivered) spdlog::info("valkey: caught up on {} missed messages", delivered);
@@ -383,91 +361,6 @@ void ValkeyBus::submit_script(const Script& script, std::vector<std::string> arg
 
 void ValkeyBus::publish_event(std::string event) {
   pipeline_.submit({"PUBLISH", bus_channel, std::move(event)});
-}
-
-std::optional<chat::ProtocolError> ValkeyBus::accept(chat::Accepted message, Refuse refuse) {
-  if (!subscriber_.subscribed()) {
-    // It would be accepted but not delivered here until the subscription is back.
-    if (refuse) refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
-    return std::nullopt;
-  }
-  const Kind kind = kind_of(message);
-  DeliveryLedger::Unconfirmed kept{kind,
-                                   0,
-                                   message_body(message),
-                                   std::visit([](const auto& m) { return m.owner_id; }, message),
-                                   kind == Kind::public_message
-                                       ? std::string()
-                                       : std::get<chat::PrivateMessage>(message).recipient_id,
-                                   std::move(refuse)};
-  const auto limit = limiter_->limit();
-  std::vector<std::string> args{std::string(1, static_cast<char>(kind)),
-                                kept.sender_id,
-                                std::to_string(ledger_.floor(kind)),
-                                std::to_string(limit.message_limit),
-                                std::to_string(limit.window_seconds),
-                                kept.entry,
-                                kept.recipient_id};
-  submit_script(accept_script(), std::move(args),
-                [this, kept = std::move(kept),
-                 asked = std::chrono::steady_clock::now()](const Reply* reply) mutable {
-                  if (settings_.observe_call) {
-                    settings_.observe_call(std::chrono::steady_clock::now() - asked,
-                                           reply && !reply->is_error());
-                  }
-                  if (reply && reply->type == Reply::Type::array && reply->elements.size() == 2 &&
-                      reply->elements[0].integer == 1) {
-                    // Accepted: it comes back through the subscription, and is kept until then.
-                    kept.cache_id = reply->elements[1].integer;
-                    kept.entry = bus_entry(static_cast<char>(kept.kind), kept.cache_id, kept.entry);
-                    ledger_.accepted(std::move(kept));
-                    return;
-                  }
-                  if (!kept.refuse) return;
-                  if (reply && reply->type == Reply::Type::array && reply->elements.size() == 2) {
-                    kept.refuse({chat::ErrorCode::rate_limited, "too many messages",
-                                 std::chrono::milliseconds(reply->elements[1].integer)});
-                    return;
-                  }
-                  if (reply && reply->is_error()) {
-                    spdlog::error("valkey: the accept script failed: {}", reply->text);
-                  }
-                  kept.refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
-                });
-  return std::nullopt;
-}
-
-void ValkeyBus::restore_unconfirmed() {
-  // Runs on the pipeline thread after a reconnection, ahead of everything queued, so no
-  // message accepted here since is numbered before these are put back.
-  auto unconfirmed = ledger_.unconfirmed();
-  // Each goes to the front of the queue: newest first, so that they run oldest first.
-  for (auto& m : std::views::reverse(unconfirmed)) {
-    std::vector<std::string> args{std::string(1, static_cast<char>(m.kind)),
-                                  std::to_string(m.cache_id), m.entry, m.sender_id, m.recipient_id};
-    auto fallback = eval(restore_script(), args);
-    pipeline_.submit_first(
-        evalsha(restore_script(), std::move(args)),
-        [this, kind = m.kind, id = m.cache_id, sender = m.sender_id](const Reply* reply) {
-          if (!reply || reply->type != Reply::Type::integer) {
-            if (reply) spdlog::error("valkey: the restore script failed: {}", reply->text);
-            return;  // kept: tried again after the next reconnection
-          }
-          auto refuse = ledger_.settle(kind, id);
-          if (reply->integer == 1) {
-            spdlog::warn("valkey: put back message {} of user={}, accepted before Valkey lost it",
-                         id, sender);
-          } else if (reply->integer < 0) {
-            spdlog::error(
-                "valkey: message {} of user={} was lost with Valkey's data and its cacheID "
-                "is taken since: refused",
-                id, sender);
-            if (refuse)
-              refuse({chat::ErrorCode::unavailable, "chat is unavailable; try again", {}});
-          }
-        },
-        std::move(fallback));
-  }
 }
 
 void ValkeyBus::presence(const chat::UserStatus& status) {

@@ -103,6 +103,7 @@ class ValkeyBus final : public chat::Bus, public chat::Acceptance {
   std::vector<std::string> early_;
   // The last messages delivered here, as queue entries: queued for the store again after every
   // reconnection, in case Valkey lost its flush queue (the store skips what it has).
+  static constexpr std::size_t requeue_limit = 2000;
   std::mutex delivered_mutex_;
   std::deque<std::string> delivered_;
   std::mutex instances_mutex_;

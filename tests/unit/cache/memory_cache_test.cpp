@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "cache/memory/memory_message_cache.hpp"
 #include "cache/memory/memory_rate_limiter.hpp"
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 
 namespace natter::cache {
@@ -91,7 +94,7 @@ TEST(MemoryMessageCache, WarmsAUsersPrivateHistoryFromTheStoreOnce) {
 }
 
 TEST(MemoryMessageCache, RefillsTheNewestStoredUpToItsLastId) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   ASSERT_TRUE(store.seed_channels({"general"}));
   std::vector<chat::ChatMessage> stored;
   for (int i = 1; i <= 5; ++i) {

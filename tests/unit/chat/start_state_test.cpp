@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
+#include "store/checked_store.hpp"
 #include "store/memory/memory_store.hpp"
 
 namespace natter::chat {
@@ -21,7 +24,7 @@ std::int64_t closed_seconds(Store& store, const std::string& user) {
 }
 
 TEST(StartState, AFirstStartSeedsFromTheSettings) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   const auto start = read_start_state(store, StartSettings{.channels = {"general", "random"},
                                                            .rate_limit_seed = {5, 30},
                                                            .server_name = "here",
@@ -38,7 +41,7 @@ TEST(StartState, AFirstStartSeedsFromTheSettings) {
 }
 
 TEST(StartState, WhatIsStoredWinsOverTheSeeds) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   ASSERT_TRUE(store.seed_channels({"kept"}));
   ASSERT_TRUE(store.set_rate_limit(RateLimitRow{1, "admin", 3, 9}));
   const auto first = store.server_identity("first");
@@ -54,7 +57,7 @@ TEST(StartState, WhatIsStoredWinsOverTheSeeds) {
 }
 
 TEST(StartState, ASingleInstanceClosesTheSessionsACrashLeftOpen) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   ASSERT_TRUE(store.open_session("u", now_micros() - std::chrono::seconds(60), "gone"));
   EXPECT_EQ(closed_seconds(store, "u"), 0);
   read_start_state(store, StartSettings{.channels = {"general"}, .single_instance = true});
@@ -62,14 +65,14 @@ TEST(StartState, ASingleInstanceClosesTheSessionsACrashLeftOpen) {
 }
 
 TEST(StartState, AnInstanceBesideOthersLeavesTheirSessionsOpen) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   ASSERT_TRUE(store.open_session("u", now_micros() - std::chrono::seconds(60), "other"));
   read_start_state(store, StartSettings{.channels = {"general"}, .single_instance = false});
   EXPECT_EQ(closed_seconds(store, "u"), 0);
 }
 
 TEST(StartState, TheRateLimitReaderSeedsFromTheSettingsNotTheDefault) {
-  store::MemoryStore store;
+  store::CheckedStore store{std::make_unique<store::MemoryStore>()};
   const auto read = rate_limit_reader(store, RateLimit{7, 42});
   auto limit = read();
   ASSERT_TRUE(limit);
