@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -29,11 +30,14 @@ def run_natter(args, env=None, timeout=10):
     binary = natter_binary()
     if not binary.is_file():
         pytest.fail(f"natter binary not found at {binary}")
-    try:
-        return subprocess.run([str(binary)] + args, env=clean_env(env), capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"natter {' '.join(args)} did not exit within {timeout}s")
+    # In a directory of its own: a run that gets as far as opening the default store
+    # (./natter.db) must not leave it among the tests.
+    with tempfile.TemporaryDirectory(prefix="natter-run.") as cwd:
+        try:
+            return subprocess.run([str(binary)] + args, env=clean_env(env), capture_output=True,
+                                  text=True, timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"natter {' '.join(args)} did not exit within {timeout}s")
 
 
 # --- shutdown -----------------------------------------------------------------------------------
