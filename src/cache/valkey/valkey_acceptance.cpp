@@ -3,8 +3,6 @@
 // its reply and its publish is put back (or refused) after the reconnection.
 #include <spdlog/spdlog.h>
 
-#include <ranges>
-
 #include "cache/valkey/valkey_bus.hpp"
 
 namespace natter::cache {
@@ -92,7 +90,8 @@ void ValkeyBus::restore_unconfirmed() {
   // message accepted here since is numbered before these are put back.
   auto unconfirmed = ledger_.unconfirmed();
   // Each goes to the front of the queue: newest first, so that they run oldest first.
-  for (auto& m : std::views::reverse(unconfirmed)) {
+  for (auto it = unconfirmed.rbegin(); it != unconfirmed.rend(); ++it) {
+    const auto& m = *it;
     std::vector<std::string> args{std::string(1, static_cast<char>(m.kind)),
                                   std::to_string(m.cache_id), m.entry, m.sender_id, m.recipient_id};
     auto fallback = eval(restore_script(), args);
