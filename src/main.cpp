@@ -132,7 +132,8 @@ int run(const natter::config::Settings& settings) {
   }
   chat::Acceptance& acceptance = bus ? static_cast<chat::Acceptance&>(*bus) : embedded;
   chat::Hub hub(chat::HubSettings{.max_replay = settings.limits.max_replay}, start.channels,
-                message_cache, acceptance, shards.hub_shards(), metrics, bus.get());
+                message_cache, acceptance, shards.hub_shards(), metrics, bus.get(),
+                shards.later(0));
   if (bus) {
     if (!bus->start(hub, limiter, message_cache, std::chrono::seconds(10))) {
       throw std::runtime_error("NATTER_VALKEY_URL: cannot reach Valkey at " +

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace natter::chat {
 
@@ -64,6 +65,28 @@ inline std::string_view frame_payload(std::string_view frame) {
   const auto length = static_cast<std::uint8_t>(frame[1]) & 0x7F;
   const std::size_t header = length < 126 ? 2 : length == 126 ? 4 : 10;
   return frame.size() < header ? std::string_view{} : frame.substr(header);
+}
+
+// The payloads of the whole frames one buffer holds back to back (a presence batch holds
+// several); for tests and logs.
+inline std::vector<std::string_view> frame_payloads(std::string_view frames) {
+  std::vector<std::string_view> out;
+  while (frames.size() >= 2) {
+    const auto length = static_cast<std::uint8_t>(frames[1]) & 0x7F;
+    const std::size_t header = length < 126 ? 2 : length == 126 ? 4 : 10;
+    if (frames.size() < header) break;
+    std::uint64_t payload = length;
+    if (length >= 126) {
+      payload = 0;
+      for (std::size_t i = 2; i < header; ++i) {
+        payload = payload << 8 | static_cast<std::uint8_t>(frames[i]);
+      }
+    }
+    if (frames.size() - header < payload) break;
+    out.push_back(frames.substr(header, payload));
+    frames.remove_prefix(header + payload);
+  }
+  return out;
 }
 
 }  // namespace natter::chat

@@ -8,13 +8,15 @@
 namespace natter::chat {
 
 Hub::Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
-         Acceptance& acceptance, std::vector<Shard*> shards, ChatMetrics& metrics, Bus* bus)
+         Acceptance& acceptance, std::vector<Shard*> shards, ChatMetrics& metrics, Bus* bus,
+         Later later)
     : settings_(settings),
       cache_(cache),
       acceptance_(acceptance),
       shards_(std::move(shards)),
       metrics_(metrics),
       bus_(bus),
+      later_(std::move(later)),
       channels_(std::move(channels)) {}
 
 void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
@@ -28,10 +30,12 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
     auto& presence = online_[who.user_id];
     first = !presence.online();
     const bool first_here = ++presence.connections == 1;
-    if (first || presence.username != who.username) users_frame_.reset();
     presence.username = who.username;
+    users_.set(who.user_id, who.username);
     if (first_here && bus_) bus_->presence({who.username, who.user_id, true});
   }
+  // Announced before the connection is attached: its own arrival is in its greeting.
+  if (first) announce_locked({who.username, who.user_id, true});
 
   // What most connects are owed (no `since`, no store replay, unchanged presence) is encoded
   // once and shared until it changes.
@@ -74,21 +78,15 @@ void Hub::join(const Participant& who, std::shared_ptr<Connection> connection,
     greeting.push_back(encode_bulk_private_messages(mine));
     private_replays = 1;
   }
-  if (!users_frame_) users_frame_ = encode_connected_users(connected_users_locked());
-  greeting.push_back(users_frame_);
+  greeting.push_back(users_.frame());
   metrics_.frames_out(OutKind::active_channels, 1);
   metrics_.frames_out(OutKind::bulk_chat_messages, public_replays);
   metrics_.frames_out(OutKind::bulk_private_messages, private_replays);
   metrics_.frames_out(OutKind::connected_users, 1);
   shards_.at(who.shard)->attach(who.connection_id, who.user_id, std::move(connection),
-                                std::move(greeting), who.analytics);
+                                std::move(greeting), presence_seq_, who.analytics);
   if (who.analytics) {
     dashboards_[who.connection_id] = {who.shard, std::chrono::steady_clock::now(), false};
-  }
-
-  if (first) {
-    broadcast_locked(encode_user_status({who.username, who.user_id, true}), OutKind::user_status,
-                     who.connection_id);
   }
 }
 
@@ -104,8 +102,8 @@ void Hub::leave(const Participant& who) {
   if (bus_) bus_->presence({who.username, who.user_id, false});
   if (it->second.online()) return;  // still connected to another instance
   online_.erase(it);
-  users_frame_.reset();
-  broadcast_locked(encode_user_status({who.username, who.user_id, false}), OutKind::user_status);
+  users_.erase(who.user_id);
+  announce_locked({who.username, who.user_id, false});
 }
 
 void Hub::remote_presence(const std::string& instance, const UserStatus& status) {
@@ -122,16 +120,47 @@ void Hub::remote_presence_locked(const std::string& instance, const UserStatus& 
     if (!it->second.instances.insert(instance).second) return;
     if (was_online) return;
     it->second.username = status.username;
-    users_frame_.reset();
-    broadcast_locked(encode_user_status({status.username, status.id, true}), OutKind::user_status);
+    users_.set(status.id, status.username);
+    announce_locked({status.username, status.id, true});
     return;
   }
   if (it == online_.end() || it->second.instances.erase(instance) == 0) return;
   if (it->second.online()) return;
   const std::string username = it->second.username;
   online_.erase(it);
-  users_frame_.reset();
-  broadcast_locked(encode_user_status({username, status.id, false}), OutKind::user_status);
+  users_.erase(status.id);
+  announce_locked({username, status.id, false});
+}
+
+void Hub::announce_locked(UserStatus change) {
+  ++presence_seq_;
+  pending_.push_back(std::move(change));
+  const auto window = settings_.presence_window;
+  if (!later_ || window.count() <= 0) return flush_presence_locked();
+  if (flush_armed_) return;
+  const auto since = std::chrono::steady_clock::now() - last_flush_;
+  if (since >= window) return flush_presence_locked();
+  flush_armed_ = true;
+  later_(std::chrono::ceil<std::chrono::milliseconds>(window - since), [this] {
+    std::lock_guard lock(mutex_);
+    flush_armed_ = false;
+    flush_presence_locked();
+  });
+}
+
+void Hub::flush_presence_locked() {
+  if (pending_.empty()) return;
+  last_flush_ = std::chrono::steady_clock::now();
+  const std::uint64_t first = presence_seq_ - pending_.size() + 1;
+  // The list replaces the changes for a connection that saw none of them when it is the smaller
+  // message, which takes about as many changes as users listed: a burst, never the few changes
+  // of a quiet room, which keep their user_status frames.
+  constexpr std::size_t kListAfter = 16;
+  const bool burst = pending_.size() >= kListAfter && pending_.size() * 2 >= users_.size();
+  Frame list = burst ? users_.frame() : nullptr;
+  auto batch = std::make_shared<const PresenceBatch>(first, pending_, std::move(list));
+  pending_.clear();
+  for (auto* shard : shards_) shard->deliver_presence(batch);
 }
 
 void Hub::remote_snapshot(const std::string& instance, const std::vector<UserStatus>& users) {
@@ -293,20 +322,11 @@ void Hub::deliver_to(const PendingDashboard& dashboard, const std::vector<Frame>
 
 std::vector<UserStatus> Hub::connected_users() const {
   std::lock_guard lock(mutex_);
-  return connected_users_locked();
+  return users_.users();
 }
 
-std::vector<UserStatus> Hub::connected_users_locked() const {
-  std::vector<UserStatus> users;
-  users.reserve(online_.size());
-  for (const auto& [id, presence] : online_) users.push_back({presence.username, id, true});
-  std::sort(users.begin(), users.end(),
-            [](const UserStatus& a, const UserStatus& b) { return a.username < b.username; });
-  return users;
-}
-
-void Hub::broadcast_locked(const Frame& frame, OutKind kind, std::uint64_t except_connection) {
-  for (auto* shard : shards_) shard->deliver_all(frame, kind, except_connection);
+void Hub::broadcast_locked(const Frame& frame, OutKind kind) {
+  for (auto* shard : shards_) shard->deliver_all(frame, kind);
 }
 
 }  // namespace natter::chat

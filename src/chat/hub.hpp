@@ -5,7 +5,9 @@
 // hiredis.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +22,7 @@
 #include "chat/chat_metrics.hpp"
 #include "chat/connection.hpp"
 #include "chat/ports.hpp"
+#include "chat/presence_list.hpp"
 #include "chat/protocol.hpp"
 #include "chat/shard.hpp"
 #include "common/limits.hpp"
@@ -46,17 +49,26 @@ struct PendingDashboard {
 struct HubSettings {
   std::size_t replay_limit = Limits::public_replay;  // replayed on connect without `since`
   std::size_t max_replay = 5000;                     // ...and at most this many with `since`
+  // Presence changes that follow one another closer than this are handed out together, at the
+  // end of the window: after a restart, when thousands connect at once, each client gets a few
+  // buffers of changes instead of one write per user. A change after a quiet spell goes out at
+  // once.
+  std::chrono::milliseconds presence_window{100};
 };
+
+// Runs a task after a delay, on some thread of the caller's choosing (an Asio timer in
+// production).
+using Later = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
 
 class Hub final : public BusEvents {
  public:
   // Messages go to `acceptance`, which hands them back through deliver(). `cache` holds the
   // recent messages replayed on connect. With a Bus (several instances), changes made here are
   // told to the other instances. `metrics` hears of every frame the hub hands out and of every
-  // fan-out's latency.
+  // fan-out's latency. Without `later`, every presence change is handed out at once.
   Hub(HubSettings settings, std::vector<Channel> channels, MessageCache& cache,
       Acceptance& acceptance, std::vector<Shard*> shards,
-      ChatMetrics& metrics = ChatMetrics::none(), Bus* bus = nullptr);
+      ChatMetrics& metrics = ChatMetrics::none(), Bus* bus = nullptr, Later later = {});
 
   // Registers the connection on its shard and queues its connect sequence (channels, recent
   // public messages after `since`, recent private messages, connected users); announces the
@@ -130,11 +142,13 @@ class Hub final : public BusEvents {
   };
   // Applies one instance's presence change for a user; announces a change of the union.
   void remote_presence_locked(const std::string& instance, const UserStatus& status);
+  // Numbers a change of who is online and hands it to the shards, now or at the window's end.
+  void announce_locked(UserStatus change);
+  void flush_presence_locked();
 
-  void broadcast_locked(const Frame& frame, OutKind kind, std::uint64_t except_connection = 0);
+  void broadcast_locked(const Frame& frame, OutKind kind);
   void deliver_locked(const ChatMessage& message);
   void deliver_locked(const PrivateMessage& message);
-  std::vector<UserStatus> connected_users_locked() const;
   // The channel a client names, matched without regard to case; null when there is none.
   const Channel* find_channel_locked(std::string_view name) const;
 
@@ -144,6 +158,7 @@ class Hub final : public BusEvents {
   std::vector<Shard*> shards_;
   ChatMetrics& metrics_;
   Bus* bus_;
+  Later later_;
 
   // Serialises presence changes and accepted messages, so every shard sees one order.
   mutable std::mutex mutex_;
@@ -158,8 +173,13 @@ class Hub final : public BusEvents {
   Frame channels_frame_;
   Frame recent_frame_;  // null when there is nothing recent
   bool recent_frame_valid_ = false;
-  Frame users_frame_;
   std::unordered_map<std::string, Presence, StringHash, std::equal_to<>> online_;
+  PresenceList users_;  // online_, encoded for connected_users
+  // Presence changes are numbered; those after flushed_seq_ wait in pending_ for the window.
+  std::uint64_t presence_seq_ = 0;
+  std::vector<UserStatus> pending_;
+  std::chrono::steady_clock::time_point last_flush_{};
+  bool flush_armed_ = false;
   // Everyone seen since start (id -> username): private-message recipients.
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> known_users_;
 };

@@ -268,6 +268,24 @@ Frame encode_user_status(const UserStatus& status) {
   return envelope("user_status", "Server", to_json(status));
 }
 
+std::string encode_user_status_json(const UserStatus& status) {
+  return json::serialize(to_json(status));
+}
+
+Frame encode_connected_users_encoded(std::string_view joined_entries) {
+  constexpr std::string_view head =
+      R"({"type":"connected_users","sender":"Server","payload":{"users":[)";
+  constexpr std::string_view tail = "]}}";
+  const std::size_t payload = head.size() + joined_entries.size() + tail.size();
+  std::string out;
+  out.reserve(frame_header_size(payload) + payload);
+  append_frame_header(out, Opcode::text, payload);
+  out.append(head);
+  out.append(joined_entries);
+  out.append(tail);
+  return std::make_shared<const std::string>(std::move(out));
+}
+
 Frame encode_error(const ProtocolError& error, std::string_view ref) {
   json::object o{{"code", to_string(error.code)}, {"message", error.message}};
   if (error.retry_after) o.emplace("retry_after_ms", error.retry_after->count());

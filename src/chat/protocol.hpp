@@ -96,6 +96,11 @@ Frame encode_bulk_private_messages(std::span<const PrivateMessage> messages);
 Frame encode_active_channels(std::span<const Channel> channels);
 Frame encode_connected_users(std::span<const UserStatus> users);
 Frame encode_user_status(const UserStatus& status);
+// One UserStatus as the JSON object both frames above carry.
+std::string encode_user_status_json(const UserStatus& status);
+// The same bytes as encode_connected_users, from the users already encoded by
+// encode_user_status_json and joined with commas.
+Frame encode_connected_users_encoded(std::string_view joined_entries);
 Frame encode_error(const ProtocolError& error, std::string_view ref);
 Frame encode_pong();
 Frame encode_messages_deleted(std::span<const std::int64_t> cache_ids);

@@ -30,10 +30,12 @@ void Shard::deliver_users(Frame frame, std::string user_a, std::string user_b) {
 
 void Shard::attach(std::uint64_t connection_id, std::string user_id,
                    std::shared_ptr<Connection> connection, std::vector<Frame> greeting,
-                   bool analytics) {
+                   std::uint64_t presence_seen, bool analytics) {
   push(Attach{connection_id, std::move(user_id), std::move(connection), std::move(greeting),
-              analytics});
+              presence_seen, analytics});
 }
+
+void Shard::deliver_presence(std::shared_ptr<const PresenceBatch> batch) { push(std::move(batch)); }
 
 void Shard::deliver_analytics(Frame frame) { push(ToAnalytics{std::move(frame)}); }
 
@@ -85,8 +87,10 @@ void Shard::apply(Item& item) {
     for (const auto& frame : a->greeting) a->connection->send(frame);
     index_[a->connection_id] = connections_.size();
     by_user_[a->user_id].push_back(a->connection_id);
-    connections_.push_back(
-        Entry{a->connection_id, std::move(a->user_id), std::move(a->connection), a->analytics});
+    connections_.push_back(Entry{a->connection_id, std::move(a->user_id), std::move(a->connection),
+                                 a->presence_seen, a->analytics});
+  } else if (auto* p = std::get_if<std::shared_ptr<const PresenceBatch>>(&item)) {
+    send_presence(**p);
   } else if (auto* task = std::get_if<std::function<void()>>(&item)) {
     (*task)();
   }
@@ -97,6 +101,22 @@ std::size_t Shard::send_to_user(const std::string& user_id, const Frame& frame) 
   if (it == by_user_.end()) return 0;
   for (auto id : it->second) connections_[index_.at(id)].connection->send(frame);
   return it->second.size();
+}
+
+void Shard::send_presence(const PresenceBatch& batch) {
+  std::size_t statuses = 0;
+  std::size_t lists = 0;
+  const std::uint64_t last = batch.last_seq();
+  for (auto& entry : connections_) {
+    auto owed = batch.owed(entry.presence_seen);
+    if (owed.frame) {
+      entry.connection->send(owed.frame);
+      (owed.kind == OutKind::connected_users ? lists : statuses) += owed.frames;
+    }
+    entry.presence_seen = std::max(entry.presence_seen, last);
+  }
+  metrics_.frames_out(OutKind::user_status, statuses);
+  metrics_.frames_out(OutKind::connected_users, lists);
 }
 
 void Shard::detach(std::uint64_t connection_id) {

@@ -15,6 +15,7 @@
 
 #include "chat/chat_metrics.hpp"
 #include "chat/connection.hpp"
+#include "chat/presence_batch.hpp"
 #include "common/string_hash.hpp"
 
 namespace natter::chat {
@@ -31,10 +32,13 @@ class Shard {
   void deliver_all(Frame frame, OutKind kind, std::uint64_t except_connection = 0);
   void deliver_users(Frame frame, std::string user_a, std::string user_b = {});
   // Registers a connection and queues its greeting frames before any later delivery.
-  // `analytics`: an admin dashboard, which also receives the analytics frames.
+  // `presence_seen`: the last presence change its greeting shows. `analytics`: an admin
+  // dashboard, which also receives the analytics frames.
   void attach(std::uint64_t connection_id, std::string user_id,
               std::shared_ptr<Connection> connection, std::vector<Frame> greeting,
-              bool analytics = false);
+              std::uint64_t presence_seen = 0, bool analytics = false);
+  // Presence changes: each connection is sent, as one buffer, what it has not seen of them.
+  void deliver_presence(std::shared_ptr<const PresenceBatch> batch);
   void deliver_analytics(Frame frame);  // to every admin dashboard here
   void deliver_connection(Frame frame, OutKind kind, std::uint64_t connection_id);
   void run(std::function<void()> task);  // runs on the shard thread, in inbox order
@@ -71,15 +75,17 @@ class Shard {
     std::string user_id;
     std::shared_ptr<Connection> connection;
     std::vector<Frame> greeting;
+    std::uint64_t presence_seen;
     bool analytics;
   };
-  using Item =
-      std::variant<Broadcast, ToUsers, ToAnalytics, ToConnection, Attach, std::function<void()>>;
+  using Item = std::variant<Broadcast, ToUsers, ToAnalytics, ToConnection, Attach,
+                            std::shared_ptr<const PresenceBatch>, std::function<void()>>;
 
   struct Entry {
     std::uint64_t id;
     std::string user_id;
     std::shared_ptr<Connection> connection;
+    std::uint64_t presence_seen;  // the last presence change it was shown
     bool analytics;
   };
 
@@ -87,6 +93,7 @@ class Shard {
   void drain();
   void apply(Item& item);
   std::size_t send_to_user(const std::string& user_id, const Frame& frame);
+  void send_presence(const PresenceBatch& batch);
 
   Post post_;
   ChatMetrics& metrics_;

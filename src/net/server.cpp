@@ -44,6 +44,16 @@ std::vector<chat::Shard*> Shards::hub_shards() {
   return out;
 }
 
+chat::Later Shards::later(std::size_t i) {
+  asio::io_context* ioc = contexts_.at(i).get();
+  return [ioc](std::chrono::milliseconds delay, std::function<void()> task) {
+    auto timer = std::make_shared<asio::steady_timer>(*ioc, delay);
+    timer->async_wait([timer, task = std::move(task)](const boost::system::error_code& ec) {
+      if (!ec) task();
+    });
+  };
+}
+
 std::vector<asio::io_context*> Shards::contexts() {
   std::vector<asio::io_context*> out;
   for (auto& c : contexts_) out.push_back(c.get());

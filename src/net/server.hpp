@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "chat/hub.hpp"
 #include "chat/shard.hpp"
 #include "net/http_routes.hpp"
 #include "net/metrics_endpoint.hpp"
@@ -32,6 +33,8 @@ class Shards {
   boost::asio::io_context& context(std::size_t i) { return *contexts_.at(i); }
   std::size_t size() const { return contexts_.size(); }
   chat::Shard& hub_shard(std::size_t i) { return *hub_shards_.at(i); }
+  // Runs tasks after a delay on shard `i`'s thread (the hub's presence window).
+  chat::Later later(std::size_t i);
 
  private:
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;

@@ -273,11 +273,17 @@ async def test_many_clients_at_once(natter, idp):
               for c in clients]
     assert max(len(ids) for ids in listed) == 40
     assert all(set(ids) <= set(everyone) for ids in listed)
-    # drain presence; every client ends up having heard of every other user exactly once
+    # drain presence; every client ends up having heard of every other user exactly once, one
+    # user_status each, or a connected_users list in place of a burst of them
     for c, ids in zip(clients, listed):
         heard = set(ids)
         while len(heard) < 40:
             msg = await c.recv(5)
+            if msg["type"] == "connected_users":
+                now = {u["id"] for u in check_envelope(msg, "connected_users")["users"]}
+                assert heard < now, "a list that shows no one new"
+                heard = now
+                continue
             p = check_envelope(msg, "user_status")
             assert p["status"] is True and p["id"] not in heard, p
             heard.add(p["id"])
@@ -287,11 +293,17 @@ async def test_many_clients_at_once(natter, idp):
         check_chat_message(await c.recv(), users[7], "to all forty")
     for c in clients[1:]:
         await c.close()
-    seen_offline = set()
-    while len(seen_offline) < 39:
-        p = check_envelope(await clients[0].recv(5), "user_status")
-        assert p["status"] is False, p
-        seen_offline.add(p["id"])
+    online = set(everyone)
+    while online != {users[0].sub}:
+        msg = await clients[0].recv(5)
+        if msg["type"] == "connected_users":
+            now = {u["id"] for u in check_envelope(msg, "connected_users")["users"]}
+            assert now < online, "a list that shows no one gone"
+            online = now
+            continue
+        p = check_envelope(msg, "user_status")
+        assert p["status"] is False and p["id"] in online, p
+        online.discard(p["id"])
     await clients[0].close()
 
 

@@ -24,9 +24,12 @@ namespace json = boost::json;
 class RecordingConnection final : public chat::Connection {
  public:
   void send(const chat::Frame& frame) override {
-    auto object = json::parse(chat::frame_payload(*frame)).as_object();
+    std::vector<json::object> objects;
+    for (auto payload : chat::frame_payloads(*frame)) {
+      objects.push_back(json::parse(payload).as_object());
+    }
     std::lock_guard lock(mutex_);
-    frames_.push_back(std::move(object));
+    for (auto& object : objects) frames_.push_back(std::move(object));
   }
   void close(chat::CloseCode, std::string_view) override {}
 

@@ -22,7 +22,9 @@ class FakeConnection final : public Connection {
  public:
   void send(const Frame& frame) override {
     raw.push_back(frame);
-    frames.push_back(boost::json::parse(frame_payload(*frame)).as_object());
+    for (auto payload : frame_payloads(*frame)) {
+      frames.push_back(boost::json::parse(payload).as_object());
+    }
   }
   void close(CloseCode code, std::string_view) override { closed = code; }
 
